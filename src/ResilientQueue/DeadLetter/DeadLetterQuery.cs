@@ -1,0 +1,40 @@
+using ResilientQueue.Errors;
+
+namespace ResilientQueue.DeadLetter;
+
+/// <summary>One page of a dead-letter listing: newest first, filtered, at most <see cref="MaxLimit"/> entries.</summary>
+public sealed class DeadLetterQuery
+{
+    /// <summary>The largest page: 1,000 entries.</summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>How many entries at most. Default: 100. From 1 to <see cref="MaxLimit"/>.</summary>
+    public int Limit { get; set; } = 100;
+
+    /// <summary>Where to continue: the <see cref="DeadLetterPage.NextCursor"/> of the previous page; <see langword="null"/> (the default) starts at the newest.</summary>
+    public string? Cursor { get; set; }
+
+    /// <summary>Only entries of this category. Default: all.</summary>
+    public ErrorCategory? Category { get; set; }
+
+    /// <summary>Only entries dead-lettered at least this long ago. Default: all.</summary>
+    public TimeSpan? OlderThan { get; set; }
+}
+
+/// <summary>A page of dead-letter entries.</summary>
+/// <param name="Entries">The entries, newest first.</param>
+/// <param name="NextCursor">The cursor of the next page, or <see langword="null"/> when this is the last. Stable while entries are added.</param>
+public sealed record DeadLetterPage(IReadOnlyList<DeadLetterEntry> Entries, string? NextCursor);
+
+/// <summary>The outcome of <see cref="IDeadLetterStore.RequeueAsync"/>.</summary>
+public enum RequeueResult
+{
+    /// <summary>This call moved the job from the dead-letter store to ready. Of concurrent requeues of one entry exactly one gets this.</summary>
+    Requeued = 0,
+
+    /// <summary>The job exists but is not in the dead-letter store (another caller requeued it first). Nothing was changed.</summary>
+    NotDeadLettered = 1,
+
+    /// <summary>No job with that id exists (never did, purged, or finished and removed). Nothing was changed.</summary>
+    NotFound = 2,
+}

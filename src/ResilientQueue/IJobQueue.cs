@@ -1,0 +1,133 @@
+using ResilientQueue.DeadLetter;
+using ResilientQueue.Errors;
+using ResilientQueue.Recovery;
+
+namespace ResilientQueue;
+
+/// <summary>
+/// One job queue. Every method is one atomic transition of the job state machine (ready → active → completed, delayed,
+/// dead; dead → ready), safe to call from many threads and processes. Delivery is at-least-once and fenced: a fetch
+/// leases jobs with a token, and every later transition of the job checks that token.
+/// </summary>
+/// <remarks>
+/// Bad arguments throw before anything changes: <see cref="ArgumentNullException"/>, <see cref="ArgumentException"/> or
+/// <see cref="ArgumentOutOfRangeException"/> naming the argument; <see cref="InvalidOptionsException"/> naming the
+/// option; <see cref="PayloadTooLargeException"/>. Expected races are results, not exceptions:
+/// <see cref="LeaseResult.LeaseLost"/>, <see cref="EnqueueResult.Duplicate"/>, <see cref="RequeueResult"/>.
+/// </remarks>
+public interface IJobQueue
+{
+    /// <summary>The queue's name (see <see cref="QueueNames"/>).</summary>
+    string Name { get; }
+
+    /// <summary>The queue's dead-letter store.</summary>
+    IDeadLetterStore DeadLetters { get; }
+
+    /// <summary>Adds a job: ready at once, or delayed when <see cref="EnqueueOptions.Delay"/> is set.</summary>
+    /// <param name="payload">The serialized payload; at most <see cref="JobQueueOptions.MaxPayloadBytes"/>.</param>
+    /// <param name="options">The job's options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job's id, or the existing job's id when the idempotency key was known.</returns>
+    /// <exception cref="QueueFullException">The queue is at capacity; nothing was added.</exception>
+    ValueTask<EnqueueResult> EnqueueAsync(ReadOnlyMemory<byte> payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds jobs in one atomic step: all are added (duplicates by idempotency key aside) or, at capacity, none.</summary>
+    /// <param name="jobs">The jobs; 1 to <see cref="JobQueueOptions.MaxEnqueueBatchSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per job, in order.</returns>
+    /// <exception cref="QueueFullException">The jobs do not all fit; nothing was added.</exception>
+    ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Leases up to <paramref name="maxCount"/> jobs, highest priority first and FIFO within a priority, after making due
+    /// delayed jobs ready. Each fetch spends one attempt of each job. Returns at once: empty when nothing is ready or the
+    /// queue is paused (see <see cref="WaitForJobsAsync"/>).
+    /// </summary>
+    /// <param name="maxCount">The most jobs to lease; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="leaseDuration">How long the leases last unless renewed; more than zero, at most <see cref="JobQueueOptions.MaxLeaseDuration"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The leased jobs, in fetch order.</returns>
+    ValueTask<IReadOnlyList<LeasedJob>> FetchAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a leased job completed: removed, or kept per <see cref="JobQueueOptions.CompletedRetention"/>.</summary>
+    /// <param name="lease">The lease from the fetch.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed.</returns>
+    ValueTask<LeaseResult> AckAsync(JobLease lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Acknowledges several leased jobs in one step; each lease is checked on its own.</summary>
+    /// <param name="leases">The leases; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per lease, in order.</returns>
+    ValueTask<IReadOnlyList<LeaseResult>> AckManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a failure of a leased job and applies the decision: <see cref="RecoveryAction.Retry"/> schedules it after
+    /// the delay, or dead-letters it when the decision spends its last attempt; <see cref="RecoveryAction.DeadLetter"/>
+    /// dead-letters it; <see cref="RecoveryAction.Skip"/> drops it; <see cref="RecoveryAction.Pause"/> schedules it after
+    /// the pause without spending an attempt; <see cref="RecoveryAction.Abort"/> makes it ready again without spending one.
+    /// </summary>
+    /// <param name="lease">The lease from the fetch.</param>
+    /// <param name="error">The error; stored as <c>TypeName: message</c> with its category.</param>
+    /// <param name="decision">What to do with the job.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed.</returns>
+    ValueTask<LeaseResult> FailAsync(JobLease lease, JobError error, RecoveryDecision decision, CancellationToken cancellationToken = default);
+
+    /// <summary>Records several failures in one step; each lease is checked on its own.</summary>
+    /// <param name="failures">The failures; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per failure, in order.</returns>
+    ValueTask<IReadOnlyList<LeaseResult>> FailManyAsync(IReadOnlyList<JobFailure> failures, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends a lease to <paramref name="leaseDuration"/> from now.</summary>
+    /// <param name="lease">The lease from the fetch.</param>
+    /// <param name="leaseDuration">The new duration from now; more than zero, at most <see cref="JobQueueOptions.MaxLeaseDuration"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/>: stop working on the job.</returns>
+    ValueTask<LeaseResult> RenewAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives a leased job back without spending an attempt: it becomes ready at the head of its priority (used at shutdown).</summary>
+    /// <param name="lease">The lease from the fetch.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed.</returns>
+    ValueTask<LeaseResult> ReleaseAsync(JobLease lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a checkpoint on a leased job; later attempts see it in <see cref="Job.Checkpoint"/>.</summary>
+    /// <param name="lease">The lease from the fetch.</param>
+    /// <param name="checkpoint">The checkpoint; at most <see cref="JobQueueOptions.MaxPayloadBytes"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed.</returns>
+    ValueTask<LeaseResult> SaveCheckpointAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one job in any state.</summary>
+    /// <param name="jobId">The job's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job, or <see langword="null"/> when the queue has no job with that id (never had, or removed).</returns>
+    ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the counts by state and the paused flag in one step.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The status.</returns>
+    ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Pauses fetching: fetches return nothing until <see cref="ResumeAsync"/>. Enqueues are still accepted; leased jobs are unaffected.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the queue is paused.</returns>
+    ValueTask PauseAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes fetching after <see cref="PauseAsync"/>.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the queue is resumed.</returns>
+    ValueTask ResumeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until jobs may be ready (an enqueue, release, requeue or resume was signalled, or a delayed job fell due) or
+    /// <paramref name="maxWait"/> passes. Lets idle consumers sleep without blocking a connection; a signal can be missed
+    /// (for example across a reconnect), so callers poll at least every <paramref name="maxWait"/>.
+    /// </summary>
+    /// <param name="maxWait">The longest wait; zero or more.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns><see langword="true"/> when jobs may be ready; <see langword="false"/> when the wait timed out.</returns>
+    ValueTask<bool> WaitForJobsAsync(TimeSpan maxWait, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,114 @@
+using ResilientQueue.Errors;
+
+namespace ResilientQueue.InMemory;
+
+public sealed partial class InMemoryJobQueue
+{
+    /// <summary>The mutable state of one job; only touched under the queue's lock.</summary>
+    private sealed class Entry
+    {
+        private List<JobFailureRecord>? _failures;
+
+        public required string Id { get; init; }
+
+        public required byte[] Payload { get; init; }
+
+        public JobState State { get; set; }
+
+        public int Priority { get; init; }
+
+        public int Attempts { get; set; }
+
+        public int MaxAttempts { get; init; }
+
+        public DateTimeOffset EnqueuedAt { get; init; }
+
+        public DateTimeOffset AvailableAt { get; set; }
+
+        public string? Token { get; set; }
+
+        public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+        public string? LastError { get; private set; }
+
+        public ErrorCategory? LastErrorCategory { get; private set; }
+
+        public byte[]? Checkpoint { get; set; }
+
+        public string? IdempotencyKey { get; init; }
+
+        public string? CorrelationId { get; init; }
+
+        public string? TraceParent { get; init; }
+
+        public DateTimeOffset? DeadAt { get; set; }
+
+        public string? DeadReason { get; set; }
+
+        public ErrorCategory DeadCategory { get; set; }
+
+        public string? TrimReason { get; set; }
+
+        public void RecordFailure(DateTimeOffset at, JobError error)
+        {
+            string text = error.ToString();
+            LastError = text;
+            LastErrorCategory = error.Category;
+            _failures ??= [];
+            if (_failures.Count == Job.MaxFailureHistory)
+            {
+                _failures.RemoveAt(1); // keep the first failure and the most recent ones
+            }
+
+            _failures.Add(new JobFailureRecord(at, Attempts, error.Category, text));
+        }
+
+        public Job Snapshot(string queue) => new()
+        {
+            Id = Id,
+            Queue = queue,
+            Payload = Payload,
+            State = State,
+            Priority = Priority,
+            Attempts = Attempts,
+            MaxAttempts = MaxAttempts,
+            EnqueuedAt = EnqueuedAt,
+            AvailableAt = AvailableAt,
+            LeaseExpiresAt = LeaseExpiresAt,
+            LastError = LastError,
+            LastErrorCategory = LastErrorCategory,
+            Failures = _failures is null ? [] : _failures.ToArray(),
+            Checkpoint = Checkpoint,
+            TraceParent = TraceParent,
+            CorrelationId = CorrelationId,
+            IdempotencyKey = IdempotencyKey,
+        };
+    }
+
+    /// <summary>Orders dead entries by dead-letter time, then id: the dead-letter store's listing order (reversed).</summary>
+    private sealed class DeadOrder : IComparer<Entry>
+    {
+        public static readonly DeadOrder Instance = new();
+
+        public int Compare(Entry? x, Entry? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return 0;
+            }
+
+            if (x is null)
+            {
+                return -1;
+            }
+
+            if (y is null)
+            {
+                return 1;
+            }
+
+            int byTime = Nullable.Compare(x.DeadAt, y.DeadAt);
+            return byTime != 0 ? byTime : string.CompareOrdinal(x.Id, y.Id);
+        }
+    }
+}

@@ -1,0 +1,657 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ResilientQueue.DeadLetter;
+using ResilientQueue.Errors;
+using ResilientQueue.Recovery;
+using ResilientQueue.Telemetry;
+
+namespace ResilientQueue.InMemory;
+
+/// <summary>
+/// The embedded job queue: every transition of <see cref="IJobQueue"/> under one lock, time through a
+/// <see cref="TimeProvider"/>. Jobs live in this process only, so they do not survive it; use it for development, tests
+/// and single-process apps, and a Redis backend when jobs must outlive the process.
+/// </summary>
+public sealed partial class InMemoryJobQueue : IJobQueue
+{
+    private readonly object _gate = new();
+    private readonly JobQueueOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly InMemoryDeadLetterStore _deadLetters;
+
+    private readonly Dictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
+    private readonly LinkedList<Entry>[] _ready = CreateReadyLists();
+    private readonly PriorityQueue<Entry, (long DueTicks, long Sequence)> _delayed = new();
+    private readonly HashSet<Entry> _active = [];
+    private readonly SortedSet<Entry> _dead = new(DeadOrder.Instance);
+    private readonly Queue<Entry> _completed = new();
+    private readonly Dictionary<string, (string JobId, long ExpiresTicks)> _idempotency = new(StringComparer.Ordinal);
+    private readonly Queue<(string Key, long ExpiresTicks)> _idempotencyExpiry = new();
+
+    private long _readyCount;
+    private long _sequence;
+    private long _fence;
+    private long _deadTrimmed;
+    private bool _paused;
+    private TaskCompletionSource _signal = NewSignal();
+
+    /// <summary>Creates a queue.</summary>
+    /// <param name="name">The queue's name (see <see cref="QueueNames"/>).</param>
+    /// <param name="options">The queue's options, copied; <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock for delays, leases and ages; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Where dead-letter trims are logged; <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="InvalidOptionsException">An option is out of range.</exception>
+    public InMemoryJobQueue(string name, JobQueueOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        QueueNames.ThrowIfInvalid(name);
+        Name = name;
+        _options = (options ?? new JobQueueOptions()).ValidatedCopy();
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _deadLetters = new InMemoryDeadLetterStore(this);
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public IDeadLetterStore DeadLetters => _deadLetters;
+
+    /// <inheritdoc />
+    public ValueTask<EnqueueResult> EnqueueAsync(ReadOnlyMemory<byte> payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.NormalizedEnqueue job = JobArguments.Enqueue(Name, payload, options, _options);
+        EnqueueResult result;
+        lock (_gate)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            PruneIdempotency(now.UtcTicks);
+            if (TryFindDuplicate(job.IdempotencyKey, out string? existing))
+            {
+                return ValueTask.FromResult(new EnqueueResult(existing, Duplicate: true));
+            }
+
+            EnsureRoom(1);
+            result = new EnqueueResult(Add(payload, job, now).Id, Duplicate: false);
+        }
+
+        return ValueTask.FromResult(result);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Batch(jobs, JobQueueOptions.MaxEnqueueBatchSize, nameof(jobs));
+        var normalized = new JobArguments.NormalizedEnqueue[jobs.Count];
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            normalized[i] = JobArguments.Enqueue(Name, jobs[i].Payload, jobs[i].Options, _options);
+        }
+
+        var results = new EnqueueResult[jobs.Count];
+        lock (_gate)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            PruneIdempotency(now.UtcTicks);
+
+            // Work out the duplicates first (also within the batch), so the capacity check counts only new jobs.
+            var firstIndexOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
+            var duplicateOf = new int[jobs.Count];
+            int added = 0;
+            for (int i = 0; i < jobs.Count; i++)
+            {
+                duplicateOf[i] = -1;
+                string? key = normalized[i].IdempotencyKey;
+                if (TryFindDuplicate(key, out string? existing))
+                {
+                    results[i] = new EnqueueResult(existing, Duplicate: true);
+                    duplicateOf[i] = -2;
+                }
+                else if (key is not null && firstIndexOfKey.TryGetValue(key, out int first))
+                {
+                    duplicateOf[i] = first;
+                }
+                else
+                {
+                    if (key is not null)
+                    {
+                        firstIndexOfKey[key] = i;
+                    }
+
+                    added++;
+                }
+            }
+
+            EnsureRoom(added);
+            for (int i = 0; i < jobs.Count; i++)
+            {
+                if (duplicateOf[i] == -1)
+                {
+                    results[i] = new EnqueueResult(Add(jobs[i].Payload, normalized[i], now).Id, Duplicate: false);
+                }
+                else if (duplicateOf[i] >= 0)
+                {
+                    results[i] = new EnqueueResult(results[duplicateOf[i]].JobId, Duplicate: true);
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<EnqueueResult>>(results);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeasedJob>> FetchAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Fetch(maxCount, leaseDuration);
+        List<LeasedJob> leased;
+        lock (_gate)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            PromoteDue(now.UtcTicks);
+            if (_paused || _readyCount == 0)
+            {
+                return ValueTask.FromResult<IReadOnlyList<LeasedJob>>([]);
+            }
+
+            leased = new List<LeasedJob>((int)Math.Min(maxCount, _readyCount));
+            DateTimeOffset expires = now + leaseDuration;
+            for (int priority = JobPriority.Highest; priority >= JobPriority.Normal && leased.Count < maxCount; priority--)
+            {
+                LinkedList<Entry> list = _ready[priority];
+                while (list.First is { } node && leased.Count < maxCount)
+                {
+                    list.RemoveFirst();
+                    _readyCount--;
+                    Entry entry = node.Value;
+                    entry.State = JobState.Active;
+                    entry.Attempts++;
+                    entry.Token = (++_fence).ToString(CultureInfo.InvariantCulture);
+                    entry.LeaseExpiresAt = expires;
+                    _active.Add(entry);
+                    leased.Add(new LeasedJob(entry.Snapshot(Name), new JobLease(entry.Id, entry.Token, expires)));
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<LeasedJob>>(leased);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseResult> AckAsync(JobLease lease, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        lock (_gate)
+        {
+            return ValueTask.FromResult(AckLocked(lease));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeaseResult>> AckManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Batch(leases, JobQueueOptions.MaxBatchSize, nameof(leases));
+        foreach (JobLease lease in leases)
+        {
+            JobArguments.Lease(lease, nameof(leases));
+        }
+
+        var results = new LeaseResult[leases.Count];
+        lock (_gate)
+        {
+            for (int i = 0; i < leases.Count; i++)
+            {
+                results[i] = AckLocked(leases[i]);
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<LeaseResult>>(results);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseResult> FailAsync(JobLease lease, JobError error, RecoveryDecision decision, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        JobArguments.Decision(decision);
+        LeaseResult result;
+        List<Entry>? trimmed;
+        lock (_gate)
+        {
+            result = FailLocked(new JobFailure(lease, error, decision), out trimmed);
+        }
+
+        LogTrims(trimmed);
+        return ValueTask.FromResult(result);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeaseResult>> FailManyAsync(IReadOnlyList<JobFailure> failures, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Batch(failures, JobQueueOptions.MaxBatchSize, nameof(failures));
+        foreach (JobFailure failure in failures)
+        {
+            JobArguments.Lease(failure.Lease, nameof(failures));
+            JobArguments.Decision(failure.Decision, nameof(failures));
+        }
+
+        var results = new LeaseResult[failures.Count];
+        List<Entry>? allTrimmed = null;
+        lock (_gate)
+        {
+            for (int i = 0; i < failures.Count; i++)
+            {
+                results[i] = FailLocked(failures[i], out List<Entry>? trimmed);
+                if (trimmed is not null)
+                {
+                    (allTrimmed ??= []).AddRange(trimmed);
+                }
+            }
+        }
+
+        LogTrims(allTrimmed);
+        return ValueTask.FromResult<IReadOnlyList<LeaseResult>>(results);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseResult> RenewAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        JobArguments.LeaseDuration(leaseDuration);
+        lock (_gate)
+        {
+            if (!TryGetLeased(lease, out Entry? entry))
+            {
+                return ValueTask.FromResult(LeaseResult.LeaseLost);
+            }
+
+            entry.LeaseExpiresAt = _time.GetUtcNow() + leaseDuration;
+            return ValueTask.FromResult(LeaseResult.Succeeded);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseResult> ReleaseAsync(JobLease lease, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        lock (_gate)
+        {
+            if (!TryGetLeased(lease, out Entry? entry))
+            {
+                return ValueTask.FromResult(LeaseResult.LeaseLost);
+            }
+
+            entry.Attempts--;
+            LeaveActive(entry);
+            MakeReady(entry, atHead: true);
+        }
+
+        return ValueTask.FromResult(LeaseResult.Succeeded);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseResult> SaveCheckpointAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        if (checkpoint.Length > _options.MaxPayloadBytes)
+        {
+            throw new PayloadTooLargeException(Name, checkpoint.Length, _options.MaxPayloadBytes);
+        }
+
+        lock (_gate)
+        {
+            if (!TryGetLeased(lease, out Entry? entry))
+            {
+                return ValueTask.FromResult(LeaseResult.LeaseLost);
+            }
+
+            entry.Checkpoint = checkpoint.ToArray();
+        }
+
+        return ValueTask.FromResult(LeaseResult.Succeeded);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.JobId(jobId);
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_jobs.TryGetValue(jobId, out Entry? entry) ? entry.Snapshot(Name) : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return ValueTask.FromResult(new QueueStatus(_readyCount, _delayed.Count, _active.Count, _dead.Count, _completed.Count, _paused, _deadTrimmed));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask PauseAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _paused = true;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _paused = false;
+            Signal();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> WaitForJobsAsync(TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWait, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
+        Task signal;
+        TimeSpan wait = maxWait;
+        bool dueBeforeTimeout = false;
+        lock (_gate)
+        {
+            long now = _time.GetUtcNow().UtcTicks;
+            if (!_paused && (_readyCount > 0 || (_delayed.TryPeek(out _, out var due) && due.DueTicks <= now)))
+            {
+                return true;
+            }
+
+            if (!_paused && _delayed.TryPeek(out _, out var next) && TimeSpan.FromTicks(next.DueTicks - now) < wait)
+            {
+                wait = TimeSpan.FromTicks(next.DueTicks - now);
+                dueBeforeTimeout = true;
+            }
+
+            signal = _signal.Task;
+        }
+
+        if (wait == TimeSpan.Zero)
+        {
+            return dueBeforeTimeout;
+        }
+
+        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Task.Delay(wait, _time, delayCancellation.Token);
+        Task first = await Task.WhenAny(signal, delay).ConfigureAwait(false);
+        await delayCancellation.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == signal || dueBeforeTimeout;
+    }
+
+    // ---- transitions, all called under _gate ----
+
+    private Entry Add(ReadOnlyMemory<byte> payload, in JobArguments.NormalizedEnqueue job, DateTimeOffset now)
+    {
+        var entry = new Entry
+        {
+            Id = Guid.CreateVersion7(now).ToString("N"),
+            Payload = payload.ToArray(),
+            Priority = job.Priority,
+            MaxAttempts = job.MaxAttempts,
+            EnqueuedAt = now,
+            AvailableAt = now + job.Delay,
+            IdempotencyKey = job.IdempotencyKey,
+            CorrelationId = job.CorrelationId,
+            TraceParent = job.TraceParent,
+        };
+        _jobs.Add(entry.Id, entry);
+        if (job.IdempotencyKey is not null)
+        {
+            long expires = (now + _options.IdempotencyWindow).UtcTicks;
+            _idempotency[job.IdempotencyKey] = (entry.Id, expires);
+            _idempotencyExpiry.Enqueue((job.IdempotencyKey, expires));
+        }
+
+        if (job.Delay > TimeSpan.Zero)
+        {
+            Delay(entry, entry.AvailableAt);
+        }
+        else
+        {
+            MakeReady(entry, atHead: false);
+        }
+
+        return entry;
+    }
+
+    private LeaseResult AckLocked(JobLease lease)
+    {
+        if (!TryGetLeased(lease, out Entry? entry))
+        {
+            return LeaseResult.LeaseLost;
+        }
+
+        LeaveActive(entry);
+        if (_options.CompletedRetention == 0)
+        {
+            _jobs.Remove(entry.Id);
+            return LeaseResult.Succeeded;
+        }
+
+        entry.State = JobState.Completed;
+        _completed.Enqueue(entry);
+        while (_completed.Count > _options.CompletedRetention)
+        {
+            _jobs.Remove(_completed.Dequeue().Id);
+        }
+
+        return LeaseResult.Succeeded;
+    }
+
+    private LeaseResult FailLocked(in JobFailure failure, out List<Entry>? trimmed)
+    {
+        trimmed = null;
+        if (!TryGetLeased(failure.Lease, out Entry? entry))
+        {
+            return LeaseResult.LeaseLost;
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        entry.RecordFailure(now, failure.Error);
+        LeaveActive(entry);
+        RecoveryDecision decision = failure.Decision;
+        switch (decision.Action)
+        {
+            case RecoveryAction.Retry when decision.SpendsAttempt && entry.Attempts >= entry.MaxAttempts:
+                trimmed = DeadLetterLocked(entry, now, $"Max attempts ({entry.MaxAttempts}) exhausted. Last error: {failure.Error}", failure.Error.Category);
+                break;
+            case RecoveryAction.Retry:
+            case RecoveryAction.Pause:
+                if (!decision.SpendsAttempt)
+                {
+                    entry.Attempts--;
+                }
+
+                if (decision.Delay > TimeSpan.Zero)
+                {
+                    Delay(entry, now + decision.Delay);
+                }
+                else
+                {
+                    entry.AvailableAt = now;
+                    MakeReady(entry, atHead: false);
+                }
+
+                break;
+            case RecoveryAction.Abort:
+                entry.Attempts--;
+                MakeReady(entry, atHead: true);
+                break;
+            case RecoveryAction.DeadLetter:
+                trimmed = DeadLetterLocked(entry, now, decision.Reason ?? failure.Error.ToString(), failure.Error.Category);
+                break;
+            case RecoveryAction.Skip:
+                _jobs.Remove(entry.Id);
+                break;
+        }
+
+        return LeaseResult.Succeeded;
+    }
+
+    private List<Entry>? DeadLetterLocked(Entry entry, DateTimeOffset now, string reason, ErrorCategory category)
+    {
+        entry.State = JobState.Dead;
+        entry.DeadAt = now;
+        entry.DeadReason = reason;
+        entry.DeadCategory = category;
+        _dead.Add(entry);
+        return TrimDeadLocked(now);
+    }
+
+    private List<Entry>? TrimDeadLocked(DateTimeOffset now)
+    {
+        List<Entry>? trimmed = null;
+        DateTimeOffset oldestKept = now - _options.DeadLetter.MaxAge;
+        while (_dead.Min is { } oldest && (_dead.Count > _options.DeadLetter.MaxEntries || oldest.DeadAt < oldestKept))
+        {
+            oldest.TrimReason = _dead.Count > _options.DeadLetter.MaxEntries ? "count" : "age";
+            _dead.Remove(oldest);
+            _jobs.Remove(oldest.Id);
+            _deadTrimmed++;
+            (trimmed ??= []).Add(oldest);
+        }
+
+        return trimmed;
+    }
+
+    private void LogTrims(List<Entry>? trimmed)
+    {
+        if (trimmed is null)
+        {
+            return;
+        }
+
+        foreach (Entry entry in trimmed)
+        {
+            LogDeadLetterTrimmed(_logger, Name, entry.Id, entry.TrimReason!, entry.DeadAt, entry.DeadReason);
+            ResilientQueueTelemetry.RecordDeadLetterTrimmed(Name, entry.TrimReason!, 1);
+        }
+    }
+
+    private bool TryGetLeased(JobLease lease, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Entry? entry) =>
+        _jobs.TryGetValue(lease.JobId, out entry) && entry.State == JobState.Active && string.Equals(entry.Token, lease.Token, StringComparison.Ordinal);
+
+    private void LeaveActive(Entry entry)
+    {
+        _active.Remove(entry);
+        entry.Token = null;
+        entry.LeaseExpiresAt = null;
+    }
+
+    private void MakeReady(Entry entry, bool atHead)
+    {
+        entry.State = JobState.Ready;
+        if (atHead)
+        {
+            _ready[entry.Priority].AddFirst(entry);
+        }
+        else
+        {
+            _ready[entry.Priority].AddLast(entry);
+        }
+
+        _readyCount++;
+        Signal();
+    }
+
+    private void Delay(Entry entry, DateTimeOffset due)
+    {
+        entry.State = JobState.Delayed;
+        entry.AvailableAt = due;
+        _delayed.Enqueue(entry, (due.UtcTicks, ++_sequence));
+        Signal();
+    }
+
+    private void PromoteDue(long nowTicks)
+    {
+        while (_delayed.TryPeek(out Entry? entry, out var due) && due.DueTicks <= nowTicks)
+        {
+            _delayed.Dequeue();
+            MakeReady(entry, atHead: false);
+        }
+    }
+
+    private void EnsureRoom(int adding)
+    {
+        long depth = _readyCount + _delayed.Count + _active.Count;
+        if (adding > 0 && depth + adding > _options.Capacity)
+        {
+            throw new QueueFullException(Name, _options.Capacity, depth, adding);
+        }
+    }
+
+    private bool TryFindDuplicate(string? key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? jobId)
+    {
+        if (key is not null && _idempotency.TryGetValue(key, out var known))
+        {
+            jobId = known.JobId;
+            return true;
+        }
+
+        jobId = null;
+        return false;
+    }
+
+    private void PruneIdempotency(long nowTicks)
+    {
+        while (_idempotencyExpiry.TryPeek(out var head) && head.ExpiresTicks <= nowTicks)
+        {
+            _idempotencyExpiry.Dequeue();
+            if (_idempotency.TryGetValue(head.Key, out var known) && known.ExpiresTicks == head.ExpiresTicks)
+            {
+                _idempotency.Remove(head.Key);
+            }
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource signal = _signal;
+        _signal = NewSignal();
+        signal.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static LinkedList<Entry>[] CreateReadyLists()
+    {
+        var lists = new LinkedList<Entry>[JobPriority.Highest + 1];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            lists[i] = new LinkedList<Entry>();
+        }
+
+        return lists;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Dead-letter store of queue {Queue} trimmed job {JobId} (bound: {TrimReason}); it was dead-lettered at {DeadAt}: {DeadReason}")]
+    private static partial void LogDeadLetterTrimmed(ILogger logger, string queue, string jobId, string trimReason, DateTimeOffset? deadAt, string? deadReason);
+}

@@ -1,0 +1,32 @@
+using ResilientQueue.Serialization;
+
+namespace ResilientQueue;
+
+/// <summary>Typed helpers over <see cref="IJobQueue"/>.</summary>
+public static class JobQueueExtensions
+{
+    /// <summary>Serializes <paramref name="payload"/> and enqueues it.</summary>
+    /// <typeparam name="TPayload">The payload's type.</typeparam>
+    /// <param name="queue">The queue.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="serializer">The serializer; <see langword="null"/> for <see cref="SystemTextJsonJobSerializer.Default"/>.</param>
+    /// <param name="options">The job's options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job's id, or the existing job's id when the idempotency key was known.</returns>
+    public static ValueTask<EnqueueResult> EnqueueObjectAsync<TPayload>(this IJobQueue queue, TPayload payload, IJobSerializer? serializer = null, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return queue.EnqueueAsync((serializer ?? SystemTextJsonJobSerializer.Default).Serialize(payload), options, cancellationToken);
+    }
+
+    /// <summary>Deserializes the job's payload.</summary>
+    /// <typeparam name="TPayload">The payload's type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="serializer">The serializer; <see langword="null"/> for <see cref="SystemTextJsonJobSerializer.Default"/>.</param>
+    /// <returns>The payload.</returns>
+    public static TPayload GetPayload<TPayload>(this Job job, IJobSerializer? serializer = null)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return (serializer ?? SystemTextJsonJobSerializer.Default).Deserialize<TPayload>(job.Payload);
+    }
+}
