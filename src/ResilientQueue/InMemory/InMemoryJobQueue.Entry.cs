@@ -78,7 +78,7 @@ public sealed partial class InMemoryJobQueue
             LastError = LastError,
             LastErrorCategory = LastErrorCategory,
             Failures = _failures is null ? [] : _failures.ToArray(),
-            Checkpoint = Checkpoint,
+            Checkpoint = Checkpoint is null ? (ReadOnlyMemory<byte>?)null : Checkpoint,
             TraceParent = TraceParent,
             CorrelationId = CorrelationId,
             IdempotencyKey = IdempotencyKey,
