@@ -29,4 +29,16 @@ public static class JobQueueExtensions
         ArgumentNullException.ThrowIfNull(job);
         return (serializer ?? SystemTextJsonJobSerializer.Default).Deserialize<TPayload>(job.Payload);
     }
+
+    /// <summary>Reads one job in any state, and throws when there is none.</summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="jobId">The job's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job.</returns>
+    /// <exception cref="JobNotFoundException">The queue has no job with that id in any state.</exception>
+    public static async ValueTask<Job> GetRequiredJobAsync(this IJobQueue queue, string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return await queue.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new JobNotFoundException(queue.Name, jobId);
+    }
 }
