@@ -6,8 +6,8 @@ public sealed class EnqueueOptions
     /// <summary>How long to wait before the job may be fetched. Default: none (ready at once). Must not be negative.</summary>
     public TimeSpan? Delay { get; set; }
 
-    /// <summary>Priority from <see cref="JobPriority.Normal"/> (0, the default) to <see cref="JobPriority.Highest"/> (9); higher is fetched first.</summary>
-    public int Priority { get; set; } = JobPriority.Normal;
+    /// <summary>Priority from <see cref="JobPriority.Lowest"/> (0, the default) to <see cref="JobPriority.Highest"/> (9); higher is fetched first.</summary>
+    public int Priority { get; set; } = JobPriority.Lowest;
 
     /// <summary>How many times the job may be fetched before it is dead-lettered. Default: <see cref="JobQueueOptions.DefaultMaxAttempts"/>. At least 1.</summary>
     public int? MaxAttempts { get; set; }

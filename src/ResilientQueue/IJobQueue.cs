@@ -65,7 +65,9 @@ public interface IJobQueue
     /// Records a failure of a leased job and applies the decision: <see cref="RecoveryAction.Retry"/> schedules it after
     /// the delay, or dead-letters it when the decision spends its last attempt; <see cref="RecoveryAction.DeadLetter"/>
     /// dead-letters it; <see cref="RecoveryAction.Skip"/> drops it; <see cref="RecoveryAction.Pause"/> schedules it after
-    /// the pause without spending an attempt; <see cref="RecoveryAction.Abort"/> makes it ready again without spending one.
+    /// the pause without spending an attempt; <see cref="RecoveryAction.Abort"/> makes it ready again, at the head of its
+    /// priority, without spending one. Pausing or stopping the consumer itself is the worker's part, not the queue's.
+    /// Times are whole milliseconds: a delay is rounded up.
     /// </summary>
     /// <param name="lease">The lease from the fetch.</param>
     /// <param name="error">The error; stored as <c>TypeName: message</c> with its category.</param>
@@ -100,6 +102,19 @@ public interface IJobQueue
     /// <returns><see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed.</returns>
     ValueTask<LeaseResult> SaveCheckpointAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Takes back jobs whose lease ran out (their worker crashed, hung or lost its connection), oldest deadline first,
+    /// each atomically: with attempts left the job is made ready at the head of its priority, keeping its attempt
+    /// count; with none left it is dead-lettered with <see cref="ErrorCategory.LeaseExpired"/>. Either way the failure
+    /// is recorded on the job and its old lease is lost. A job that crashes its worker every time therefore ends in
+    /// the dead-letter store after its max attempts. A lease is valid until it is reaped, even past its deadline.
+    /// </summary>
+    /// <param name="maxCount">The most jobs to take back; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="dryRun"><see langword="true"/> to change nothing and return what would be done.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The jobs taken back (or that would be), oldest deadline first.</returns>
+    ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default);
+
     /// <summary>Reads one job in any state.</summary>
     /// <param name="jobId">The job's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -122,11 +137,12 @@ public interface IJobQueue
     ValueTask ResumeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Waits until jobs may be ready (an enqueue, release, requeue or resume was signalled, or a delayed job fell due) or
-    /// <paramref name="maxWait"/> passes. Lets idle consumers sleep without blocking a connection; a signal can be missed
-    /// (for example across a reconnect), so callers poll at least every <paramref name="maxWait"/>.
+    /// Waits until jobs may be fetchable (the queue is not paused and a job became ready or a delayed job fell due) or
+    /// <paramref name="maxWait"/> passes. Lets idle consumers sleep without blocking a connection. A backend that is
+    /// signalled across processes can miss a signal (for example across a reconnect), so callers poll at least every
+    /// <paramref name="maxWait"/>; a <see langword="true"/> is a hint, and a fetch after it may still find nothing.
     /// </summary>
-    /// <param name="maxWait">The longest wait; zero or more.</param>
+    /// <param name="maxWait">The longest wait; zero to <see cref="JobQueueOptions.MaxWait"/>.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns><see langword="true"/> when jobs may be ready; <see langword="false"/> when the wait timed out.</returns>
     ValueTask<bool> WaitForJobsAsync(TimeSpan maxWait, CancellationToken cancellationToken = default);

@@ -23,7 +23,7 @@ public sealed class Job
     /// <summary>The job's state when the snapshot was taken.</summary>
     public required JobState State { get; init; }
 
-    /// <summary>The priority, from <see cref="JobPriority.Normal"/> to <see cref="JobPriority.Highest"/>.</summary>
+    /// <summary>The priority, from <see cref="JobPriority.Lowest"/> to <see cref="JobPriority.Highest"/>.</summary>
     public int Priority { get; init; }
 
     /// <summary>How many times the job has been fetched (attempts are counted at fetch), less attempts given back by releases.</summary>

@@ -4,7 +4,7 @@ namespace ResilientQueue;
 public static class JobPriority
 {
     /// <summary>The lowest priority, and the default: 0.</summary>
-    public const int Normal = 0;
+    public const int Lowest = 0;
 
     /// <summary>The highest priority: 9.</summary>
     public const int Highest = 9;

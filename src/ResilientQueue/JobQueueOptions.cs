@@ -8,8 +8,14 @@ public sealed class JobQueueOptions
     /// <summary>The most jobs one fetch or one batch ack/fail may take: 1,000.</summary>
     public const int MaxBatchSize = 1000;
 
-    /// <summary>The most jobs one <see cref="IJobQueue.EnqueueManyAsync"/> may add: 10,000.</summary>
-    public const int MaxEnqueueBatchSize = 10_000;
+    /// <summary>The most jobs one <see cref="IJobQueue.EnqueueManyAsync"/> may add: 1,000 (so one atomic step stays short).</summary>
+    public const int MaxEnqueueBatchSize = 1000;
+
+    /// <summary>The most jobs one atomic step moves besides the ones it was asked for: due delayed jobs promoted by a fetch, dead-letter entries trimmed, entries purged per step: 1,000.</summary>
+    public const int MaxStepWork = 1000;
+
+    /// <summary>The longest <see cref="IJobQueue.WaitForJobsAsync"/>: one day.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
 
     /// <summary>The longest lease: one day.</summary>
     public static readonly TimeSpan MaxLeaseDuration = TimeSpan.FromDays(1);
@@ -33,7 +39,7 @@ public sealed class JobQueueOptions
     /// <summary>How long an idempotency key is remembered after the enqueue that set it. Default: 24 hours. From 1 second to 30 days.</summary>
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>The bounds of the queue's dead-letter store.</summary>
+    /// <summary>The bounds of the queue's dead-letter store. Default: 10,000 entries, 14 days (see <see cref="DeadLetterOptions"/>).</summary>
     public DeadLetterOptions DeadLetter { get; set; } = new();
 
     /// <summary>Checks every option and throws for the first that is out of range.</summary>

@@ -8,7 +8,32 @@ internal static class JobArguments
 {
     internal const int MaxKeyLength = 256;
 
-    internal readonly record struct NormalizedEnqueue(TimeSpan Delay, int Priority, int MaxAttempts, string? IdempotencyKey, string? CorrelationId, string? TraceParent);
+    /// <summary>An enqueue after its checks: the payload copied (so the caller may reuse its buffer), the delay in whole milliseconds.</summary>
+    internal readonly record struct NormalizedEnqueue(byte[] Payload, TimeSpan Delay, int Priority, int MaxAttempts, string? IdempotencyKey, string? CorrelationId, string? TraceParent);
+
+    /// <summary>Every backend stores times as whole Unix milliseconds; this truncates a clock reading to that.</summary>
+    internal static DateTimeOffset Now(TimeProvider time) => DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>A duration in whole milliseconds, rounded up, so nothing becomes due or expires early.</summary>
+    internal static TimeSpan CeilingToMilliseconds(TimeSpan duration)
+    {
+        long ms = duration.Ticks / TimeSpan.TicksPerMillisecond;
+        if (duration.Ticks % TimeSpan.TicksPerMillisecond > 0)
+        {
+            ms++;
+        }
+
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
+    /// <summary>The dead-letter reason when a retry spent the last attempt. Every backend stores exactly this text.</summary>
+    internal static string ExhaustedReason(int maxAttempts, string error) => $"Max attempts ({maxAttempts}) exhausted. Last error: {error}";
+
+    /// <summary>The error recorded when the reaper takes back a job whose lease ran out; reads <c>LeaseExpired: the lease ran out at …</c>.</summary>
+    internal static Errors.JobError LeaseExpiredError(DateTimeOffset leaseExpiredAt) => new(
+        "LeaseExpired",
+        $"the lease ran out at {leaseExpiredAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} without an ack (worker crashed, hung or lost its connection)",
+        Errors.ErrorCategory.LeaseExpired);
 
     internal static NormalizedEnqueue Enqueue(string queueName, ReadOnlyMemory<byte> payload, EnqueueOptions? options, JobQueueOptions queueOptions)
     {
@@ -19,7 +44,7 @@ internal static class JobArguments
 
         if (options is null)
         {
-            return new NormalizedEnqueue(TimeSpan.Zero, JobPriority.Normal, queueOptions.DefaultMaxAttempts, null, null, null);
+            return new NormalizedEnqueue(payload.ToArray(), TimeSpan.Zero, JobPriority.Lowest, queueOptions.DefaultMaxAttempts, null, null, null);
         }
 
         TimeSpan delay = options.Delay ?? TimeSpan.Zero;
@@ -33,9 +58,9 @@ internal static class JobArguments
             throw new InvalidOptionsException("EnqueueOptions.Delay", $"must be at most 3650 days, was {delay}.");
         }
 
-        if (options.Priority is < JobPriority.Normal or > JobPriority.Highest)
+        if (options.Priority is < JobPriority.Lowest or > JobPriority.Highest)
         {
-            throw new InvalidOptionsException("EnqueueOptions.Priority", $"must be from {JobPriority.Normal} to {JobPriority.Highest}, was {options.Priority}.");
+            throw new InvalidOptionsException("EnqueueOptions.Priority", $"must be from {JobPriority.Lowest} to {JobPriority.Highest}, was {options.Priority}.");
         }
 
         int maxAttempts = options.MaxAttempts ?? queueOptions.DefaultMaxAttempts;
@@ -47,7 +72,7 @@ internal static class JobArguments
         CheckText(options.IdempotencyKey, "EnqueueOptions.IdempotencyKey", MaxKeyLength);
         CheckText(options.CorrelationId, "EnqueueOptions.CorrelationId", MaxKeyLength);
         CheckText(options.TraceParent, "EnqueueOptions.TraceParent", 128);
-        return new NormalizedEnqueue(delay, options.Priority, maxAttempts, options.IdempotencyKey, options.CorrelationId, options.TraceParent);
+        return new NormalizedEnqueue(payload.ToArray(), CeilingToMilliseconds(delay), options.Priority, maxAttempts, options.IdempotencyKey, options.CorrelationId, options.TraceParent);
     }
 
     internal static void Batch<T>(IReadOnlyList<T> items, int max, string paramName)
@@ -59,21 +84,49 @@ internal static class JobArguments
         }
     }
 
-    internal static void Fetch(int maxCount, TimeSpan leaseDuration)
+    /// <summary>Checks a fetch and returns the lease duration in whole milliseconds, rounded up.</summary>
+    internal static TimeSpan Fetch(int maxCount, TimeSpan leaseDuration)
     {
         if (maxCount is < 1 or > JobQueueOptions.MaxBatchSize)
         {
             throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount, $"A fetch takes 1 to {JobQueueOptions.MaxBatchSize} jobs.");
         }
 
-        LeaseDuration(leaseDuration);
+        return LeaseDuration(leaseDuration);
     }
 
-    internal static void LeaseDuration(TimeSpan leaseDuration, string paramName = "leaseDuration")
+    /// <summary>Checks a lease duration and returns it in whole milliseconds, rounded up.</summary>
+    internal static TimeSpan LeaseDuration(TimeSpan leaseDuration, string paramName = "leaseDuration")
     {
         if (leaseDuration <= TimeSpan.Zero || leaseDuration > JobQueueOptions.MaxLeaseDuration)
         {
             throw new ArgumentOutOfRangeException(paramName, leaseDuration, $"A lease lasts more than zero and at most {JobQueueOptions.MaxLeaseDuration}.");
+        }
+
+        return CeilingToMilliseconds(leaseDuration);
+    }
+
+    internal static void MaxWait(TimeSpan maxWait)
+    {
+        if (maxWait < TimeSpan.Zero || maxWait > JobQueueOptions.MaxWait)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxWait), maxWait, $"A wait lasts from zero to {JobQueueOptions.MaxWait}.");
+        }
+    }
+
+    internal static void ReapCount(int maxCount)
+    {
+        if (maxCount is < 1 or > JobQueueOptions.MaxBatchSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount, $"A reap takes 1 to {JobQueueOptions.MaxBatchSize} jobs.");
+        }
+    }
+
+    internal static void Error(Errors.JobError error, string paramName = "error")
+    {
+        if (error.TypeName is null)
+        {
+            throw new ArgumentException("The error is empty; create it with new JobError(...) or JobError.FromException.", paramName);
         }
     }
 

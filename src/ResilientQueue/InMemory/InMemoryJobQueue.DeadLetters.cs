@@ -7,6 +7,9 @@ public sealed partial class InMemoryJobQueue
 {
     private const char CursorSeparator = '-';
 
+    /// <summary>The most entries one listing call looks at: 10,000.</summary>
+    private const int ScanBudget = 10_000;
+
     private DeadLetterEntry ToDeadLetterEntry(Entry entry) =>
         new(entry.Snapshot(Name), entry.DeadAt!.Value, entry.DeadReason ?? string.Empty, entry.DeadCategory);
 
@@ -51,8 +54,24 @@ public sealed partial class InMemoryJobQueue
             string? next = null;
             lock (queue._gate)
             {
-                DateTimeOffset? newest = query.OlderThan is { } age ? queue._time.GetUtcNow() - age : null;
-                IEnumerable<Entry> candidates = queue._dead.Reverse();
+                // Start at the cursor or the age bound, whichever is older, and walk towards older entries. With a
+                // category filter at most ScanBudget entries are looked at per call: a page may then hold fewer than
+                // Limit entries and still have a NextCursor (as on Redis, where one script call must stay short).
+                Entry? upper = after;
+                if (query.OlderThan is { } age)
+                {
+                    var ageBound = new Entry { Id = "\uffff", Payload = [], DeadAt = JobArguments.Now(queue._time) - age };
+                    if (upper is null || DeadOrder.Instance.Compare(ageBound, upper) < 0)
+                    {
+                        upper = ageBound;
+                    }
+                }
+
+                IEnumerable<Entry> candidates = queue._dead.Count == 0 ? []
+                    : upper is null ? queue._dead.Reverse()
+                    : DeadOrder.Instance.Compare(upper, queue._dead.Min) < 0 ? []
+                    : queue._dead.GetViewBetween(queue._dead.Min!, upper).Reverse();
+                int scanned = 0;
                 Entry? last = null;
                 foreach (Entry entry in candidates)
                 {
@@ -61,8 +80,16 @@ public sealed partial class InMemoryJobQueue
                         continue;
                     }
 
-                    if ((query.Category is { } category && entry.DeadCategory != category) || (newest is { } limit && entry.DeadAt > limit))
+                    if (scanned == ScanBudget)
                     {
+                        next = ToCursor(last!);
+                        break;
+                    }
+
+                    scanned++;
+                    if (query.Category is { } category && entry.DeadCategory != category)
+                    {
+                        last = entry;
                         continue;
                     }
 
@@ -115,7 +142,7 @@ public sealed partial class InMemoryJobQueue
                     entry.Attempts = 0;
                 }
 
-                entry.AvailableAt = queue._time.GetUtcNow();
+                entry.AvailableAt = JobArguments.Now(queue._time);
                 queue.MakeReady(entry, atHead: false);
             }
 
@@ -142,36 +169,36 @@ public sealed partial class InMemoryJobQueue
 
         public ValueTask<long> PurgeOlderThanAsync(TimeSpan age, CancellationToken cancellationToken = default)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             ArgumentOutOfRangeException.ThrowIfLessThan(age, TimeSpan.Zero);
-            long purged = 0;
-            lock (queue._gate)
-            {
-                DateTimeOffset cutoff = queue._time.GetUtcNow() - age;
-                while (queue._dead.Min is { } oldest && oldest.DeadAt <= cutoff)
-                {
-                    queue._dead.Remove(oldest);
-                    queue._jobs.Remove(oldest.Id);
-                    purged++;
-                }
-            }
-
-            return ValueTask.FromResult(purged);
+            return PurgeUpToAsync(JobArguments.Now(queue._time) - age, cancellationToken);
         }
 
-        public ValueTask<long> PurgeAllAsync(CancellationToken cancellationToken = default)
+        public ValueTask<long> PurgeAllAsync(CancellationToken cancellationToken = default) =>
+            PurgeUpToAsync(DateTimeOffset.MaxValue, cancellationToken);
+
+        // Purges in steps of at most MaxStepWork entries, each atomic, so the lock is never held for long.
+        private ValueTask<long> PurgeUpToAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            lock (queue._gate)
+            long purged = 0;
+            while (true)
             {
-                long purged = queue._dead.Count;
-                foreach (Entry entry in queue._dead)
+                cancellationToken.ThrowIfCancellationRequested();
+                int step = 0;
+                lock (queue._gate)
                 {
-                    queue._jobs.Remove(entry.Id);
+                    while (step < JobQueueOptions.MaxStepWork && queue._dead.Min is { } oldest && oldest.DeadAt <= cutoff)
+                    {
+                        queue._dead.Remove(oldest);
+                        queue._jobs.Remove(oldest.Id);
+                        step++;
+                    }
                 }
 
-                queue._dead.Clear();
-                return ValueTask.FromResult(purged);
+                purged += step;
+                if (step < JobQueueOptions.MaxStepWork)
+                {
+                    return ValueTask.FromResult(purged);
+                }
             }
         }
 

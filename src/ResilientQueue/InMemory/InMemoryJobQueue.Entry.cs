@@ -111,4 +111,31 @@ public sealed partial class InMemoryJobQueue
             return byTime != 0 ? byTime : string.CompareOrdinal(x.Id, y.Id);
         }
     }
+
+    /// <summary>Orders active entries by lease deadline, then id: the reaper's order.</summary>
+    private sealed class LeaseOrder : IComparer<Entry>
+    {
+        public static readonly LeaseOrder Instance = new();
+
+        public int Compare(Entry? x, Entry? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return 0;
+            }
+
+            if (x is null)
+            {
+                return -1;
+            }
+
+            if (y is null)
+            {
+                return 1;
+            }
+
+            int byDeadline = Nullable.Compare(x.LeaseExpiresAt, y.LeaseExpiresAt);
+            return byDeadline != 0 ? byDeadline : string.CompareOrdinal(x.Id, y.Id);
+        }
+    }
 }

@@ -24,7 +24,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     private readonly Dictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
     private readonly LinkedList<Entry>[] _ready = CreateReadyLists();
     private readonly PriorityQueue<Entry, (long DueTicks, long Sequence)> _delayed = new();
-    private readonly HashSet<Entry> _active = [];
+    private readonly SortedSet<Entry> _active = new(LeaseOrder.Instance);
     private readonly SortedSet<Entry> _dead = new(DeadOrder.Instance);
     private readonly Queue<Entry> _completed = new();
     private readonly Dictionary<string, (string JobId, long ExpiresTicks)> _idempotency = new(StringComparer.Ordinal);
@@ -35,7 +35,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     private long _fence;
     private long _deadTrimmed;
     private bool _paused;
-    private TaskCompletionSource _signal = NewSignal();
+    private TaskCompletionSource? _signal;
 
     /// <summary>Creates a queue.</summary>
     /// <param name="name">The queue's name (see <see cref="QueueNames"/>).</param>
@@ -68,7 +68,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
         EnqueueResult result;
         lock (_gate)
         {
-            DateTimeOffset now = _time.GetUtcNow();
+            DateTimeOffset now = JobArguments.Now(_time);
             PruneIdempotency(now.UtcTicks);
             if (TryFindDuplicate(job.IdempotencyKey, out string? existing))
             {
@@ -76,7 +76,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
             }
 
             EnsureRoom(1);
-            result = new EnqueueResult(Add(payload, job, now).Id, Duplicate: false);
+            result = new EnqueueResult(Add(job, now).Id, Duplicate: false);
         }
 
         return ValueTask.FromResult(result);
@@ -96,7 +96,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
         var results = new EnqueueResult[jobs.Count];
         lock (_gate)
         {
-            DateTimeOffset now = _time.GetUtcNow();
+            DateTimeOffset now = JobArguments.Now(_time);
             PruneIdempotency(now.UtcTicks);
 
             // Work out the duplicates first (also within the batch), so the capacity check counts only new jobs.
@@ -132,7 +132,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
             {
                 if (duplicateOf[i] == -1)
                 {
-                    results[i] = new EnqueueResult(Add(jobs[i].Payload, normalized[i], now).Id, Duplicate: false);
+                    results[i] = new EnqueueResult(Add(normalized[i], now).Id, Duplicate: false);
                 }
                 else if (duplicateOf[i] >= 0)
                 {
@@ -148,11 +148,11 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     public ValueTask<IReadOnlyList<LeasedJob>> FetchAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Fetch(maxCount, leaseDuration);
+        leaseDuration = JobArguments.Fetch(maxCount, leaseDuration);
         List<LeasedJob> leased;
         lock (_gate)
         {
-            DateTimeOffset now = _time.GetUtcNow();
+            DateTimeOffset now = JobArguments.Now(_time);
             PromoteDue(now.UtcTicks);
             if (_paused || _readyCount == 0)
             {
@@ -161,7 +161,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
             leased = new List<LeasedJob>((int)Math.Min(maxCount, _readyCount));
             DateTimeOffset expires = now + leaseDuration;
-            for (int priority = JobPriority.Highest; priority >= JobPriority.Normal && leased.Count < maxCount; priority--)
+            for (int priority = JobPriority.Highest; priority >= JobPriority.Lowest && leased.Count < maxCount; priority--)
             {
                 LinkedList<Entry> list = _ready[priority];
                 while (list.First is { } node && leased.Count < maxCount)
@@ -173,7 +173,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
                     entry.Attempts++;
                     entry.Token = (++_fence).ToString(CultureInfo.InvariantCulture);
                     entry.LeaseExpiresAt = expires;
-                    _active.Add(entry);
+                    _active.Add(entry); // after LeaseExpiresAt is set: it is the sort key
                     leased.Add(new LeasedJob(entry.Snapshot(Name), new JobLease(entry.Id, entry.Token, expires)));
                 }
             }
@@ -220,6 +220,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     {
         cancellationToken.ThrowIfCancellationRequested();
         JobArguments.Lease(lease);
+        JobArguments.Error(error);
         JobArguments.Decision(decision);
         LeaseResult result;
         List<Entry>? trimmed;
@@ -240,6 +241,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
         foreach (JobFailure failure in failures)
         {
             JobArguments.Lease(failure.Lease, nameof(failures));
+            JobArguments.Error(failure.Error, nameof(failures));
             JobArguments.Decision(failure.Decision, nameof(failures));
         }
 
@@ -266,7 +268,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     {
         cancellationToken.ThrowIfCancellationRequested();
         JobArguments.Lease(lease);
-        JobArguments.LeaseDuration(leaseDuration);
+        leaseDuration = JobArguments.LeaseDuration(leaseDuration);
         lock (_gate)
         {
             if (!TryGetLeased(lease, out Entry? entry))
@@ -274,7 +276,9 @@ public sealed partial class InMemoryJobQueue : IJobQueue
                 return ValueTask.FromResult(LeaseResult.LeaseLost);
             }
 
-            entry.LeaseExpiresAt = _time.GetUtcNow() + leaseDuration;
+            _active.Remove(entry); // the deadline is the sort key: re-insert after changing it
+            entry.LeaseExpiresAt = JobArguments.Now(_time) + leaseDuration;
+            _active.Add(entry);
             return ValueTask.FromResult(LeaseResult.Succeeded);
         }
     }
@@ -293,6 +297,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
             entry.Attempts--;
             LeaveActive(entry);
+            entry.AvailableAt = JobArguments.Now(_time);
             MakeReady(entry, atHead: true);
         }
 
@@ -320,6 +325,56 @@ public sealed partial class InMemoryJobQueue : IJobQueue
         }
 
         return ValueTask.FromResult(LeaseResult.Succeeded);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.ReapCount(maxCount);
+        var reaped = new List<ReapedJob>();
+        List<Entry>? allTrimmed = null;
+        lock (_gate)
+        {
+            DateTimeOffset now = JobArguments.Now(_time);
+            var expired = new List<Entry>();
+            foreach (Entry entry in _active)
+            {
+                if (entry.LeaseExpiresAt > now || expired.Count == maxCount)
+                {
+                    break;
+                }
+
+                expired.Add(entry);
+            }
+
+            foreach (Entry entry in expired)
+            {
+                DateTimeOffset expiredAt = entry.LeaseExpiresAt!.Value;
+                ReapAction action = entry.Attempts < entry.MaxAttempts ? ReapAction.Requeued : ReapAction.DeadLettered;
+                reaped.Add(new ReapedJob(entry.Id, action, entry.Attempts, entry.MaxAttempts, expiredAt));
+                if (dryRun)
+                {
+                    continue;
+                }
+
+                JobError error = JobArguments.LeaseExpiredError(expiredAt);
+                entry.RecordFailure(now, error);
+                LeaveActive(entry);
+                if (action == ReapAction.Requeued)
+                {
+                    entry.AvailableAt = now;
+                    MakeReady(entry, atHead: true);
+                }
+                else if (DeadLetterLocked(entry, now, JobArguments.ExhaustedReason(entry.MaxAttempts, error.ToString()), ErrorCategory.LeaseExpired) is { } trimmed)
+                {
+                    (allTrimmed ??= []).AddRange(trimmed);
+                }
+            }
+        }
+
+        LogTrims(allTrimmed);
+        return ValueTask.FromResult<IReadOnlyList<ReapedJob>>(reaped);
     }
 
     /// <inheritdoc />
@@ -371,49 +426,55 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     /// <inheritdoc />
     public async ValueTask<bool> WaitForJobsAsync(TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxWait, TimeSpan.Zero);
+        JobArguments.MaxWait(maxWait);
         cancellationToken.ThrowIfCancellationRequested();
-        Task signal;
-        TimeSpan wait = maxWait;
-        bool dueBeforeTimeout = false;
-        lock (_gate)
+        DateTimeOffset deadline = _time.GetUtcNow() + maxWait;
+        while (true)
         {
-            long now = _time.GetUtcNow().UtcTicks;
-            if (!_paused && (_readyCount > 0 || (_delayed.TryPeek(out _, out var due) && due.DueTicks <= now)))
+            Task signal;
+            TimeSpan wait;
+            lock (_gate)
             {
-                return true;
+                DateTimeOffset now = _time.GetUtcNow();
+                bool hasDelayed = _delayed.TryPeek(out _, out var next);
+                if (!_paused && (_readyCount > 0 || (hasDelayed && next.DueTicks <= now.UtcTicks)))
+                {
+                    return true;
+                }
+
+                wait = deadline - now;
+                if (wait <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                if (!_paused && hasDelayed && TimeSpan.FromTicks(next.DueTicks - now.UtcTicks) < wait)
+                {
+                    wait = TimeSpan.FromTicks(next.DueTicks - now.UtcTicks);
+                }
+
+                signal = (_signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
 
-            if (!_paused && _delayed.TryPeek(out _, out var next) && TimeSpan.FromTicks(next.DueTicks - now) < wait)
-            {
-                wait = TimeSpan.FromTicks(next.DueTicks - now);
-                dueBeforeTimeout = true;
-            }
-
-            signal = _signal.Task;
+            // Wake on a signal (a job became ready or delayed, or the queue resumed), when the next delayed job falls
+            // due, or at the deadline; then look again under the lock, so a wake-up that made nothing fetchable
+            // (a job delayed an hour, a paused queue) does not return true.
+            using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task delay = Task.Delay(wait, _time, delayCancellation.Token);
+            await Task.WhenAny(signal, delay).ConfigureAwait(false);
+            await delayCancellation.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
-
-        if (wait == TimeSpan.Zero)
-        {
-            return dueBeforeTimeout;
-        }
-
-        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task delay = Task.Delay(wait, _time, delayCancellation.Token);
-        Task first = await Task.WhenAny(signal, delay).ConfigureAwait(false);
-        await delayCancellation.CancelAsync().ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return first == signal || dueBeforeTimeout;
     }
 
     // ---- transitions, all called under _gate ----
 
-    private Entry Add(ReadOnlyMemory<byte> payload, in JobArguments.NormalizedEnqueue job, DateTimeOffset now)
+    private Entry Add(in JobArguments.NormalizedEnqueue job, DateTimeOffset now)
     {
         var entry = new Entry
         {
             Id = Guid.CreateVersion7(now).ToString("N"),
-            Payload = payload.ToArray(),
+            Payload = job.Payload,
             Priority = job.Priority,
             MaxAttempts = job.MaxAttempts,
             EnqueuedAt = now,
@@ -474,14 +535,15 @@ public sealed partial class InMemoryJobQueue : IJobQueue
             return LeaseResult.LeaseLost;
         }
 
-        DateTimeOffset now = _time.GetUtcNow();
+        DateTimeOffset now = JobArguments.Now(_time);
         entry.RecordFailure(now, failure.Error);
         LeaveActive(entry);
         RecoveryDecision decision = failure.Decision;
+        TimeSpan delay = JobArguments.CeilingToMilliseconds(decision.Delay);
         switch (decision.Action)
         {
             case RecoveryAction.Retry when decision.SpendsAttempt && entry.Attempts >= entry.MaxAttempts:
-                trimmed = DeadLetterLocked(entry, now, $"Max attempts ({entry.MaxAttempts}) exhausted. Last error: {failure.Error}", failure.Error.Category);
+                trimmed = DeadLetterLocked(entry, now, JobArguments.ExhaustedReason(entry.MaxAttempts, failure.Error.ToString()), failure.Error.Category);
                 break;
             case RecoveryAction.Retry:
             case RecoveryAction.Pause:
@@ -490,9 +552,9 @@ public sealed partial class InMemoryJobQueue : IJobQueue
                     entry.Attempts--;
                 }
 
-                if (decision.Delay > TimeSpan.Zero)
+                if (delay > TimeSpan.Zero)
                 {
-                    Delay(entry, now + decision.Delay);
+                    Delay(entry, now + delay);
                 }
                 else
                 {
@@ -503,6 +565,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
                 break;
             case RecoveryAction.Abort:
                 entry.Attempts--;
+                entry.AvailableAt = now;
                 MakeReady(entry, atHead: true);
                 break;
             case RecoveryAction.DeadLetter:
@@ -528,18 +591,34 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
     private List<Entry>? TrimDeadLocked(DateTimeOffset now)
     {
+        // Bounded work per step, like the Redis script: at most MaxStepWork entries per bound; the next dead-letter
+        // finishes the rest. Entries past the age bound go first, then the oldest beyond the count.
         List<Entry>? trimmed = null;
         DateTimeOffset oldestKept = now - _options.DeadLetter.MaxAge;
-        while (_dead.Min is { } oldest && (_dead.Count > _options.DeadLetter.MaxEntries || oldest.DeadAt < oldestKept))
+        int byAge = 0;
+        while (byAge < JobQueueOptions.MaxStepWork && _dead.Min is { } oldest && oldest.DeadAt < oldestKept)
         {
-            oldest.TrimReason = _dead.Count > _options.DeadLetter.MaxEntries ? "count" : "age";
-            _dead.Remove(oldest);
-            _jobs.Remove(oldest.Id);
-            _deadTrimmed++;
-            (trimmed ??= []).Add(oldest);
+            Trim(oldest, "age");
+            byAge++;
+        }
+
+        int byCount = 0;
+        while (byCount < JobQueueOptions.MaxStepWork && _dead.Count > _options.DeadLetter.MaxEntries && _dead.Min is { } oldest)
+        {
+            Trim(oldest, "count");
+            byCount++;
         }
 
         return trimmed;
+
+        void Trim(Entry entry, string reason)
+        {
+            entry.TrimReason = reason;
+            _dead.Remove(entry);
+            _jobs.Remove(entry.Id);
+            _deadTrimmed++;
+            (trimmed ??= []).Add(entry);
+        }
     }
 
     private void LogTrims(List<Entry>? trimmed)
@@ -561,7 +640,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
     private void LeaveActive(Entry entry)
     {
-        _active.Remove(entry);
+        _active.Remove(entry); // before LeaseExpiresAt is cleared: it is the sort key
         entry.Token = null;
         entry.LeaseExpiresAt = null;
     }
@@ -592,7 +671,8 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
     private void PromoteDue(long nowTicks)
     {
-        while (_delayed.TryPeek(out Entry? entry, out var due) && due.DueTicks <= nowTicks)
+        int promoted = 0;
+        while (promoted++ < JobQueueOptions.MaxStepWork && _delayed.TryPeek(out Entry? entry, out var due) && due.DueTicks <= nowTicks)
         {
             _delayed.Dequeue();
             MakeReady(entry, atHead: false);
@@ -634,12 +714,10 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
     private void Signal()
     {
-        TaskCompletionSource signal = _signal;
-        _signal = NewSignal();
-        signal.TrySetResult();
+        // Only waiters create a signal, so a busy queue with nobody waiting allocates nothing here.
+        _signal?.TrySetResult();
+        _signal = null;
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static LinkedList<Entry>[] CreateReadyLists()
     {

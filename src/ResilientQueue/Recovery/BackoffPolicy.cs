@@ -44,8 +44,8 @@ public sealed class BackoffPolicy
     /// <summary>The default: 1 s doubling to a 5-minute cap, with 20 % jitter.</summary>
     public static BackoffPolicy Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
 
-    /// <summary>1, 2, 4, 8, 16 seconds, capped at 16 s, without jitter: the schedule of the seed crawler's error handler.</summary>
-    public static BackoffPolicy Seed { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(16), multiplier: 2.0, jitterRatio: 0.0);
+    /// <summary>1, 2, 4, 8, 16 seconds, then 16 s for every later retry, without jitter.</summary>
+    public static BackoffPolicy OneToSixteenSeconds { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(16), multiplier: 2.0, jitterRatio: 0.0);
 
     /// <summary>The wait before the first retry.</summary>
     public TimeSpan BaseDelay { get; }

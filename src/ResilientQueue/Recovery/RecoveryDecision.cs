@@ -3,11 +3,15 @@ namespace ResilientQueue.Recovery;
 /// <summary>What an <see cref="IRecoveryStrategy"/> decided for a failed job. Create one with the static factories.</summary>
 public readonly record struct RecoveryDecision
 {
+    // Stored inverted so that default(RecoveryDecision) is Retry(0) spending an attempt: a strategy that returns
+    // default can never loop a poison job forever.
+    private readonly bool _givesAttemptBack;
+
     private RecoveryDecision(RecoveryAction action, TimeSpan delay, bool spendsAttempt, string? reason)
     {
         Action = action;
         Delay = delay;
-        SpendsAttempt = spendsAttempt;
+        _givesAttemptBack = !spendsAttempt;
         Reason = reason;
     }
 
@@ -19,9 +23,10 @@ public readonly record struct RecoveryDecision
 
     /// <summary>
     /// Whether the failed attempt counts against the job's max attempts. <see langword="false"/> for
-    /// <see cref="RecoveryAction.Pause"/>, <see cref="RecoveryAction.Abort"/> and <see cref="RetryWithoutAttempt"/>.
+    /// <see cref="RecoveryAction.Pause"/>, <see cref="RecoveryAction.Abort"/> and <see cref="RetryWithoutAttempt"/>;
+    /// <see langword="true"/> for <c>default(RecoveryDecision)</c>, which is <c>Retry(TimeSpan.Zero)</c>.
     /// </summary>
-    public bool SpendsAttempt { get; }
+    public bool SpendsAttempt => !_givesAttemptBack;
 
     /// <summary>Why, in words; stored with a dead-letter entry.</summary>
     public string? Reason { get; }

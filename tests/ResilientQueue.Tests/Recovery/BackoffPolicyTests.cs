@@ -5,9 +5,9 @@ namespace ResilientQueue.Tests.Recovery;
 public sealed class BackoffPolicyTests
 {
     [Fact]
-    public void Seed_ReproducesTheCrawlerSchedule_1_2_4_8_16_ThenStaysAt16()
+    public void OneToSixteenSeconds_ReproducesTheSeedSchedule_1_2_4_8_16_ThenStaysAt16()
     {
-        Enumerable.Range(1, 7).Select(retry => BackoffPolicy.Seed.GetDelay(retry).TotalSeconds)
+        Enumerable.Range(1, 7).Select(retry => BackoffPolicy.OneToSixteenSeconds.GetDelay(retry).TotalSeconds)
             .Should().Equal(1, 2, 4, 8, 16, 16, 16);
     }
 
