@@ -630,7 +630,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
         foreach (Entry entry in trimmed)
         {
-            LogDeadLetterTrimmed(_logger, Name, entry.Id, entry.TrimReason!, entry.DeadAt, entry.DeadReason);
+            QueueLog.DeadLetterTrimmed(_logger, Name, entry.Id, entry.TrimReason!, entry.DeadAt, entry.DeadReason);
             ResilientQueueTelemetry.RecordDeadLetterTrimmed(Name, entry.TrimReason!, 1);
         }
     }
@@ -729,7 +729,4 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
         return lists;
     }
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Dead-letter store of queue {Queue} trimmed job {JobId} (bound: {TrimReason}); it was dead-lettered at {DeadAt}: {DeadReason}")]
-    private static partial void LogDeadLetterTrimmed(ILogger logger, string queue, string jobId, string trimReason, DateTimeOffset? deadAt, string? deadReason);
 }

@@ -1,4 +1,4 @@
-// Linked as source into every backend package so all backends reject bad input the same way.
+// Used by every backend (the Redis package through InternalsVisibleTo) so all reject bad input the same way.
 using ResilientQueue.Recovery;
 
 namespace ResilientQueue;

@@ -1,0 +1,521 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ResilientQueue.DeadLetter;
+using ResilientQueue.Errors;
+using ResilientQueue.Recovery;
+using ResilientQueue.Redis.Scripting;
+using ResilientQueue.Telemetry;
+using StackExchange.Redis;
+
+namespace ResilientQueue.Redis.Lists;
+
+/// <summary>
+/// A reliable job queue on Redis lists and sorted sets. Every transition of a job is one Lua script, so it is atomic
+/// with any number of producers, consumers and operators in any number of processes; every key of the queue shares
+/// the hash tag <c>{rq:&lt;queue&gt;}</c>, so it works on Redis Cluster. Fetch, ack and fail take batches. Idle consumers
+/// are woken through pub/sub (<see cref="WaitForJobsAsync"/>); no blocking command is ever sent on the shared
+/// multiplexer. "Now" comes from the <see cref="TimeProvider"/>, never from the server.
+/// </summary>
+/// <remarks>
+/// Use one <see cref="IConnectionMultiplexer"/> per process. Run Redis with <c>maxmemory-policy noeviction</c>: an
+/// evicted key is a lost job.
+/// </remarks>
+public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
+{
+    private static readonly RedisValue[] NoValues = [];
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly ConnectionMultiplexer? _owned;
+    private readonly IDatabase _db;
+    private readonly RedisKeys _keys;
+    private readonly JobQueueOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RedisDeadLetterStore _deadLetters;
+    private readonly string _channel;
+    private readonly Action<RedisChannel, RedisValue> _onNotify;
+    private readonly object _signalGate = new();
+    private TaskCompletionSource? _signal;
+    private Task? _subscription;
+    private int _disposed;
+
+    /// <summary>Creates a queue on a multiplexer the caller owns (one per process).</summary>
+    /// <param name="multiplexer">The connection; the queue does not dispose it.</param>
+    /// <param name="name">The queue's name (see <see cref="QueueNames"/>).</param>
+    /// <param name="options">The queue's options, copied; <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock for delays, leases and ages; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Where dead-letter trims are logged; <see langword="null"/> for none.</param>
+    /// <param name="database">The Redis database; -1 (the default) for the multiplexer's default.</param>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="InvalidOptionsException">An option is out of range.</exception>
+    public RedisListJobQueue(IConnectionMultiplexer multiplexer, string name, JobQueueOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null, int database = -1)
+        : this(multiplexer, owned: null, name, options, timeProvider, logger, database)
+    {
+    }
+
+    private RedisListJobQueue(IConnectionMultiplexer multiplexer, ConnectionMultiplexer? owned, string name, JobQueueOptions? options, TimeProvider? timeProvider, ILogger? logger, int database)
+    {
+        ArgumentNullException.ThrowIfNull(multiplexer);
+        QueueNames.ThrowIfInvalid(name);
+        Name = name;
+        _options = (options ?? new JobQueueOptions()).ValidatedCopy();
+        _redis = multiplexer;
+        _owned = owned;
+        _db = multiplexer.GetDatabase(database);
+        _keys = new RedisKeys(name);
+        _channel = _keys.NotifyChannelName;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _deadLetters = new RedisDeadLetterStore(this);
+        _onNotify = (_, _) => Signal();
+    }
+
+    /// <summary>Connects to Redis and creates a queue that owns the connection and closes it when disposed.</summary>
+    /// <param name="configuration">A StackExchange.Redis configuration string, e.g. <c>localhost:6379,password=…</c>.</param>
+    /// <param name="name">The queue's name.</param>
+    /// <param name="options">The queue's options; <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Where dead-letter trims are logged; <see langword="null"/> for none.</param>
+    /// <returns>The queue.</returns>
+    /// <remarks>Prefer one shared multiplexer per process and the public constructor when the process has several queues.</remarks>
+    public static async Task<RedisListJobQueue> ConnectAsync(string configuration, string name, JobQueueOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
+        QueueNames.ThrowIfInvalid(name);
+        (options ?? new JobQueueOptions()).Validate();
+        ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        return new RedisListJobQueue(connection, connection, name, options, timeProvider, logger, database: -1);
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public IDeadLetterStore DeadLetters => _deadLetters;
+
+    /// <inheritdoc />
+    public async ValueTask<EnqueueResult> EnqueueAsync(ReadOnlyMemory<byte> payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.NormalizedEnqueue job = JobArguments.Enqueue(Name, payload, options, _options);
+        return (await EnqueueCoreAsync([job]).ConfigureAwait(false))[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Batch(jobs, JobQueueOptions.MaxEnqueueBatchSize, nameof(jobs));
+        var normalized = new JobArguments.NormalizedEnqueue[jobs.Count];
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            normalized[i] = JobArguments.Enqueue(Name, jobs[i].Payload, jobs[i].Options, _options);
+        }
+
+        return await EnqueueCoreAsync(normalized).ConfigureAwait(false);
+    }
+
+    private async Task<EnqueueResult[]> EnqueueCoreAsync(JobArguments.NormalizedEnqueue[] jobs)
+    {
+        DateTimeOffset now = JobArguments.Now(_time);
+        var ids = new string[jobs.Length];
+        var args = new RedisValue[5 + (jobs.Length * 8)];
+        args[0] = now.ToUnixTimeMilliseconds();
+        args[1] = _options.Capacity;
+        args[2] = (long)_options.IdempotencyWindow.TotalMilliseconds;
+        args[3] = _channel;
+        args[4] = jobs.Length;
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            JobArguments.NormalizedEnqueue job = jobs[i];
+            ids[i] = Guid.CreateVersion7(now).ToString("N");
+            int b = 5 + (i * 8);
+            args[b] = ids[i];
+            args[b + 1] = job.Payload;
+            args[b + 2] = job.Priority;
+            args[b + 3] = job.MaxAttempts;
+            args[b + 4] = (long)job.Delay.TotalMilliseconds;
+            args[b + 5] = job.IdempotencyKey ?? string.Empty;
+            args[b + 6] = job.CorrelationId ?? string.Empty;
+            args[b + 7] = job.TraceParent ?? string.Empty;
+        }
+
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(LuaScripts.Enqueue, [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed], args).ConfigureAwait(false))!;
+        if ((long)reply[0] == -1)
+        {
+            throw new QueueFullException(Name, _options.Capacity, (long)reply[1], (int)(long)reply[2]);
+        }
+
+        var results = new EnqueueResult[jobs.Length];
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            string duplicateOf = (string)reply[i + 1]!;
+            results[i] = duplicateOf.Length == 0 ? new EnqueueResult(ids[i], Duplicate: false) : new EnqueueResult(duplicateOf, Duplicate: true);
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<LeasedJob>> FetchAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        leaseDuration = JobArguments.Fetch(maxCount, leaseDuration);
+        DateTimeOffset now = JobArguments.Now(_time);
+        DateTimeOffset expires = now + leaseDuration;
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(
+            LuaScripts.Fetch,
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active],
+            [now.ToUnixTimeMilliseconds(), maxCount, expires.ToUnixTimeMilliseconds()]).ConfigureAwait(false))!;
+        if (reply.Length == 0)
+        {
+            return [];
+        }
+
+        var leased = new List<LeasedJob>(reply.Length / 3);
+        for (int i = 0; i < reply.Length; i += 3)
+        {
+            string id = (string)reply[i]!;
+            string token = (string)reply[i + 1]!;
+            Job job = RedisJobReader.Read(Name, id, JobState.Active, (RedisResult[])reply[i + 2]!);
+            leased.Add(new LeasedJob(job, new JobLease(id, token, expires)));
+        }
+
+        return leased;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseResult> AckAsync(JobLease lease, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        return (await AckCoreAsync([lease]).ConfigureAwait(false))[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<LeaseResult>> AckManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Batch(leases, JobQueueOptions.MaxBatchSize, nameof(leases));
+        foreach (JobLease lease in leases)
+        {
+            JobArguments.Lease(lease, nameof(leases));
+        }
+
+        return await AckCoreAsync(leases).ConfigureAwait(false);
+    }
+
+    private async Task<LeaseResult[]> AckCoreAsync(IReadOnlyList<JobLease> leases)
+    {
+        var args = new RedisValue[3 + (leases.Count * 2)];
+        args[0] = JobArguments.Now(_time).ToUnixTimeMilliseconds();
+        args[1] = _options.CompletedRetention;
+        args[2] = leases.Count;
+        for (int i = 0; i < leases.Count; i++)
+        {
+            args[3 + (2 * i)] = leases[i].JobId;
+            args[4 + (2 * i)] = leases[i].Token;
+        }
+
+        long[] reply = (long[])(await EvalAsync(LuaScripts.Ack, [_keys.Meta, _keys.Active, _keys.Completed], args).ConfigureAwait(false))!;
+        return Array.ConvertAll(reply, r => r == 1 ? LeaseResult.Succeeded : LeaseResult.LeaseLost);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseResult> FailAsync(JobLease lease, JobError error, RecoveryDecision decision, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        JobArguments.Error(error);
+        JobArguments.Decision(decision);
+        return (await FailCoreAsync([new JobFailure(lease, error, decision)]).ConfigureAwait(false))[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<LeaseResult>> FailManyAsync(IReadOnlyList<JobFailure> failures, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Batch(failures, JobQueueOptions.MaxBatchSize, nameof(failures));
+        foreach (JobFailure failure in failures)
+        {
+            JobArguments.Lease(failure.Lease, nameof(failures));
+            JobArguments.Error(failure.Error, nameof(failures));
+            JobArguments.Decision(failure.Decision, nameof(failures));
+        }
+
+        return await FailCoreAsync(failures).ConfigureAwait(false);
+    }
+
+    private async Task<LeaseResult[]> FailCoreAsync(IReadOnlyList<JobFailure> failures)
+    {
+        var args = new RedisValue[5 + (failures.Count * 8)];
+        args[0] = JobArguments.Now(_time).ToUnixTimeMilliseconds();
+        args[1] = _options.DeadLetter.MaxEntries;
+        args[2] = (long)_options.DeadLetter.MaxAge.TotalMilliseconds;
+        args[3] = _channel;
+        args[4] = failures.Count;
+        for (int i = 0; i < failures.Count; i++)
+        {
+            JobFailure f = failures[i];
+            int b = 5 + (i * 8);
+            args[b] = f.Lease.JobId;
+            args[b + 1] = f.Lease.Token;
+            args[b + 2] = (int)f.Decision.Action;
+            args[b + 3] = (long)JobArguments.CeilingToMilliseconds(f.Decision.Delay).TotalMilliseconds;
+            args[b + 4] = f.Decision.SpendsAttempt ? 1 : 0;
+            args[b + 5] = f.Decision.Reason ?? f.Error.ToString();
+            args[b + 6] = f.Error.ToString();
+            args[b + 7] = (int)f.Error.Category;
+        }
+
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(
+            LuaScripts.Fail,
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active, _keys.Dead],
+            args).ConfigureAwait(false))!;
+        ReportTrims((RedisResult[])reply[1]!);
+        return Array.ConvertAll((long[])reply[0]!, r => r == 1 ? LeaseResult.Succeeded : LeaseResult.LeaseLost);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseResult> RenewAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        leaseDuration = JobArguments.LeaseDuration(leaseDuration);
+        long deadline = (JobArguments.Now(_time) + leaseDuration).ToUnixTimeMilliseconds();
+        RedisResult reply = await EvalAsync(LuaScripts.Renew, [_keys.Meta, _keys.Active], [lease.JobId, lease.Token, deadline]).ConfigureAwait(false);
+        return ToLeaseResult(reply);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseResult> ReleaseAsync(JobLease lease, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        RedisResult reply = await EvalAsync(
+            LuaScripts.Release,
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active],
+            [lease.JobId, lease.Token, JobArguments.Now(_time).ToUnixTimeMilliseconds(), _channel]).ConfigureAwait(false);
+        return ToLeaseResult(reply);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LeaseResult> SaveCheckpointAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Lease(lease);
+        if (checkpoint.Length > _options.MaxPayloadBytes)
+        {
+            throw new PayloadTooLargeException(Name, checkpoint.Length, _options.MaxPayloadBytes);
+        }
+
+        RedisResult reply = await EvalAsync(LuaScripts.Checkpoint, [_keys.Meta], [lease.JobId, lease.Token, checkpoint.ToArray()]).ConfigureAwait(false);
+        return ToLeaseResult(reply);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.ReapCount(maxCount);
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(
+            LuaScripts.Reap,
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Dead, _keys.Delayed],
+            [
+                JobArguments.Now(_time).ToUnixTimeMilliseconds(), maxCount, dryRun ? 1 : 0, _options.DeadLetter.MaxEntries,
+                (long)_options.DeadLetter.MaxAge.TotalMilliseconds, _channel, (int)ErrorCategory.LeaseExpired,
+            ]).ConfigureAwait(false))!;
+        var reaped = new ReapedJob[reply.Length - 1];
+        for (int i = 0; i < reaped.Length; i++)
+        {
+            RedisResult[] r = (RedisResult[])reply[i]!;
+            reaped[i] = new ReapedJob(
+                (string)r[0]!,
+                (long)r[1] == 0 ? ReapAction.Requeued : ReapAction.DeadLettered,
+                (int)(long)r[2],
+                (int)(long)r[3],
+                DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)r[4]!, CultureInfo.InvariantCulture)));
+        }
+
+        ReportTrims((RedisResult[])reply[^1]!);
+        return reaped;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.JobId(jobId);
+        return (await ReadJobAsync(jobId).ConfigureAwait(false))?.Job;
+    }
+
+    private async Task<(Job Job, RedisResult[] Fields)?> ReadJobAsync(string jobId)
+    {
+        RedisResult reply = await EvalAsync(
+            LuaScripts.GetJob,
+            [_keys.Meta, _keys.Delayed, _keys.Active, _keys.Dead, _keys.Completed],
+            [jobId]).ConfigureAwait(false);
+        if (reply.IsNull)
+        {
+            return null;
+        }
+
+        RedisResult[] parts = (RedisResult[])reply!;
+        RedisResult[] fields = (RedisResult[])parts[1]!;
+        return (RedisJobReader.Read(Name, jobId, (JobState)(int)(long)parts[0], fields), fields);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long[] r = (long[])(await EvalAsync(
+            LuaScripts.Status,
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active, _keys.Dead, _keys.Completed],
+            NoValues).ConfigureAwait(false))!;
+        return new QueueStatus(r[0], r[1], r[2], r[3], r[4], r[5] == 1, r[6]);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PauseAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await _db.HashSetAsync(_keys.Meta, "paused", 1).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await _db.HashDeleteAsync(_keys.Meta, "paused").ConfigureAwait(false);
+        await _redis.GetSubscriber().PublishAsync(_keys.NotifyChannel, 1).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> WaitForJobsAsync(TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        JobArguments.MaxWait(maxWait);
+        cancellationToken.ThrowIfCancellationRequested();
+        DateTimeOffset deadline = _time.GetUtcNow() + maxWait;
+        await EnsureSubscribedAsync().ConfigureAwait(false);
+        while (true)
+        {
+            Task signal;
+            lock (_signalGate)
+            {
+                signal = (_signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            // The signal is taken before looking, so a wake-up published after the look is not missed.
+            long[] peek = (long[])(await EvalAsync(LuaScripts.Peek, [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed], NoValues).ConfigureAwait(false))!;
+            bool paused = peek[0] == 1;
+            DateTimeOffset now = _time.GetUtcNow();
+            if (!paused && (peek[1] > 0 || (peek[2] >= 0 && peek[2] <= JobArguments.Now(_time).ToUnixTimeMilliseconds())))
+            {
+                return true;
+            }
+
+            TimeSpan wait = deadline - now;
+            if (wait <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            if (!paused && peek[2] >= 0)
+            {
+                TimeSpan untilDue = DateTimeOffset.FromUnixTimeMilliseconds(peek[2]) - now;
+                if (untilDue < wait)
+                {
+                    wait = untilDue;
+                }
+            }
+
+            using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task delay = Task.Delay(wait, _time, delayCancellation.Token);
+            await Task.WhenAny(signal, delay).ConfigureAwait(false);
+            await delayCancellation.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Stops listening for wake-ups and, if this queue created its connection, closes it.</summary>
+    /// <returns>A task that completes when done.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (_subscription is not null)
+        {
+            try
+            {
+                await _redis.GetSubscriber().UnsubscribeAsync(_keys.NotifyChannel, _onNotify).ConfigureAwait(false);
+            }
+            catch (RedisException)
+            {
+                // The connection is gone; so is the subscription.
+            }
+        }
+
+        if (_owned is not null)
+        {
+            await _owned.CloseAsync().ConfigureAwait(false);
+            ((IDisposable)_owned).Dispose();
+        }
+    }
+
+    private Task EnsureSubscribedAsync()
+    {
+        lock (_signalGate)
+        {
+            // A failed subscription is retried by the next wait.
+            if (_subscription is null || _subscription.IsFaulted || _subscription.IsCanceled)
+            {
+                _subscription = _redis.GetSubscriber().SubscribeAsync(_keys.NotifyChannel, _onNotify);
+            }
+
+            return _subscription;
+        }
+    }
+
+    private void Signal()
+    {
+        lock (_signalGate)
+        {
+            _signal?.TrySetResult();
+            _signal = null;
+        }
+    }
+
+    private void ReportTrims(RedisResult[] trimmed)
+    {
+        foreach (RedisResult t in trimmed)
+        {
+            RedisResult[] e = (RedisResult[])t!;
+            string reason = (string)e[1]!;
+            string deadAt = (string)e[2]!;
+            DateTimeOffset? at = long.TryParse(deadAt, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+            QueueLog.DeadLetterTrimmed(_logger, Name, (string)e[0]!, reason, at, (string?)e[3]);
+            ResilientQueueTelemetry.RecordDeadLetterTrimmed(Name, reason, 1);
+        }
+    }
+
+    private static LeaseResult ToLeaseResult(RedisResult reply) => (long)reply == 1 ? LeaseResult.Succeeded : LeaseResult.LeaseLost;
+
+    /// <summary>Runs a script: EVALSHA once the server has it, EVAL otherwise; once more after NOSCRIPT (the server restarted or its script cache was flushed).</summary>
+    private async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
+    {
+        System.Diagnostics.Debug.Assert(keys.Length == script.KeyCount, $"{script.Name} takes {script.KeyCount} keys, got {keys.Length}");
+        try
+        {
+            return await _db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await _db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
+        }
+    }
+}
