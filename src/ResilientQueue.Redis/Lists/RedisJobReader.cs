@@ -6,49 +6,51 @@ using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Lists;
 
-/// <summary>Turns a job hash (HGETALL: field, value, field, value …) into a <see cref="Job"/>.</summary>
-/// <remarks>
-/// Fields: p payload, pr priority, a attempts, m max attempts, e enqueued (ms), v available (ms), t token,
-/// l lease deadline (ms), err last error, ec its category, f failures (JSON [[ms, attempt, category, error], …]),
-/// c checkpoint, tp traceparent, ci correlation id, ik idempotency key, dt dead at (ms), dr dead reason,
-/// dc dead category.
-/// </remarks>
+/// <summary>
+/// Builds a <see cref="Job"/> from its envelope (<see cref="RedisJobCodec"/>), its attempts and its x hash
+/// (HGETALL: v available at, err, ec, f failures JSON [[ms, attempt, category, error], …], c checkpoint, dt/dr/dc
+/// dead at/reason/category, ct completed at).
+/// </summary>
 internal static class RedisJobReader
 {
-    public static Job Read(string queue, string id, JobState state, RedisResult[] hash) => Read(queue, id, state, ToFields(hash));
+    public static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, RedisResult[] extra, long leaseDeadlineMs = -1) =>
+        Read(queue, id, state, envelope, attempts, ToFields(extra), leaseDeadlineMs);
 
-    public static DeadLetterEntry ReadDeadLetter(string queue, RedisResult[] hash)
+    public static DeadLetterEntry ReadDeadLetter(string queue, string id, byte[] envelope, long attempts, RedisResult[] extra)
     {
-        Dictionary<string, RedisValue> fields = ToFields(hash);
-        string id = fields.TryGetValue("id", out RedisValue idValue) ? (string)idValue! : throw new FormatException("A dead-letter listing returned a job without its id.");
-        return ToDeadLetter(Read(queue, id, JobState.Dead, fields), fields);
+        Dictionary<string, RedisValue> x = ToFields(extra);
+        return ToDeadLetter(Read(queue, id, JobState.Dead, envelope, attempts, x, -1), x);
     }
 
-    public static DeadLetterEntry ToDeadLetter(Job job, RedisResult[] hash) => ToDeadLetter(job, ToFields(hash));
+    public static DeadLetterEntry ToDeadLetter(Job job, RedisResult[] extra) => ToDeadLetter(job, ToFields(extra));
 
-    private static DeadLetterEntry ToDeadLetter(Job job, Dictionary<string, RedisValue> f) =>
-        new(job, Time(f, "dt") ?? job.AvailableAt, (string?)Get(f, "dr") ?? string.Empty, (ErrorCategory)Int(f, "dc", 0));
+    private static DeadLetterEntry ToDeadLetter(Job job, Dictionary<string, RedisValue> x) =>
+        new(job, Time(x, "dt") ?? job.AvailableAt, (string?)Get(x, "dr") ?? string.Empty, (ErrorCategory)Int(x, "dc", 0));
 
-    private static Job Read(string queue, string id, JobState state, Dictionary<string, RedisValue> f) => new()
+    private static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, Dictionary<string, RedisValue> x, long leaseDeadlineMs)
     {
-        Id = id,
-        Queue = queue,
-        Payload = (byte[]?)Get(f, "p") ?? [],
-        State = state,
-        Priority = Int(f, "pr", 0),
-        Attempts = Int(f, "a", 0),
-        MaxAttempts = Int(f, "m", 1),
-        EnqueuedAt = Time(f, "e") ?? DateTimeOffset.UnixEpoch,
-        AvailableAt = Time(f, "v") ?? DateTimeOffset.UnixEpoch,
-        LeaseExpiresAt = state == JobState.Active ? Time(f, "l") : null,
-        LastError = (string?)Get(f, "err"),
-        LastErrorCategory = f.ContainsKey("ec") ? (ErrorCategory)Int(f, "ec", 0) : null,
-        Failures = Failures(Get(f, "f")),
-        Checkpoint = f.TryGetValue("c", out RedisValue c) ? (ReadOnlyMemory<byte>?)(byte[])c! : null,
-        TraceParent = (string?)Get(f, "tp"),
-        CorrelationId = (string?)Get(f, "ci"),
-        IdempotencyKey = (string?)Get(f, "ik"),
-    };
+        RedisJobCodec.Envelope e = RedisJobCodec.Decode(envelope);
+        return new Job
+        {
+            Id = id,
+            Queue = queue,
+            Payload = e.Payload,
+            State = state,
+            Priority = e.Priority,
+            Attempts = (int)attempts,
+            MaxAttempts = e.MaxAttempts,
+            EnqueuedAt = e.EnqueuedAt,
+            AvailableAt = Time(x, "v") ?? e.EnqueuedAt,
+            LeaseExpiresAt = state == JobState.Active && leaseDeadlineMs >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(leaseDeadlineMs) : null,
+            LastError = (string?)Get(x, "err"),
+            LastErrorCategory = x.ContainsKey("ec") ? (ErrorCategory)Int(x, "ec", 0) : null,
+            Failures = Failures(Get(x, "f")),
+            Checkpoint = x.TryGetValue("c", out RedisValue c) ? (ReadOnlyMemory<byte>?)(byte[])c! : null,
+            TraceParent = e.TraceParent,
+            CorrelationId = e.CorrelationId,
+            IdempotencyKey = e.IdempotencyKey,
+        };
+    }
 
     private static Dictionary<string, RedisValue> ToFields(RedisResult[] hash)
     {

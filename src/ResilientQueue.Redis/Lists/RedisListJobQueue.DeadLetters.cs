@@ -39,7 +39,7 @@ public sealed partial class RedisListJobQueue
 
             RedisResult[] reply = (RedisResult[])(await queue.EvalAsync(
                 LuaScripts.DeadList,
-                [queue._keys.Meta, queue._keys.Dead],
+                [queue._keys.Meta, queue._keys.Dead, queue._keys.Attempts],
                 [
                     upper?.ToString(CultureInfo.InvariantCulture) ?? "+inf",
                     cursor?.Time.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
@@ -52,7 +52,8 @@ public sealed partial class RedisListJobQueue
             var entries = new DeadLetterEntry[reply.Length - 2];
             for (int i = 0; i < entries.Length; i++)
             {
-                entries[i] = RedisJobReader.ReadDeadLetter(queue.Name, (RedisResult[])reply[i + 2]!);
+                RedisResult[] e = (RedisResult[])reply[i + 2]!;
+                entries[i] = RedisJobReader.ReadDeadLetter(queue.Name, (string)e[0]!, (byte[])e[1]!, (long)e[2], (RedisResult[])e[3]!);
             }
 
             string nextTime = (string)reply[0]!;
@@ -63,8 +64,8 @@ public sealed partial class RedisListJobQueue
         {
             cancellationToken.ThrowIfCancellationRequested();
             JobArguments.JobId(jobId);
-            (Job Job, RedisResult[] Fields)? read = await queue.ReadJobAsync(jobId).ConfigureAwait(false);
-            return read is { Job.State: JobState.Dead } dead ? RedisJobReader.ToDeadLetter(dead.Job, dead.Fields) : null;
+            (Job Job, RedisResult[] Extra)? read = await queue.ReadJobAsync(jobId).ConfigureAwait(false);
+            return read is { Job.State: JobState.Dead } dead ? RedisJobReader.ToDeadLetter(dead.Job, dead.Extra) : null;
         }
 
         public async ValueTask<RequeueResult> RequeueAsync(string jobId, bool resetAttempts = false, CancellationToken cancellationToken = default)
@@ -73,7 +74,7 @@ public sealed partial class RedisListJobQueue
             JobArguments.JobId(jobId);
             RedisResult[] reply = (RedisResult[])(await queue.EvalAsync(
                 LuaScripts.Requeue,
-                [queue._keys.Meta, queue._keys.Ready, queue._keys.Priority, queue._keys.Dead],
+                [queue._keys.Meta, queue._keys.Ready, queue._keys.Priority, queue._keys.Dead, queue._keys.Attempts],
                 [jobId, resetAttempts ? 1 : 0, queue._options.Capacity, JobArguments.Now(queue._time).ToUnixTimeMilliseconds(), queue._channel]).ConfigureAwait(false))!;
             return (long)reply[0] switch
             {
@@ -88,7 +89,7 @@ public sealed partial class RedisListJobQueue
         {
             cancellationToken.ThrowIfCancellationRequested();
             JobArguments.JobId(jobId);
-            return (long)await queue.EvalAsync(LuaScripts.Purge, [queue._keys.Meta, queue._keys.Dead], ["id", jobId]).ConfigureAwait(false) == 1;
+            return (long)await queue.EvalAsync(LuaScripts.Purge, [queue._keys.Meta, queue._keys.Dead, queue._keys.Attempts], ["id", jobId]).ConfigureAwait(false) == 1;
         }
 
         public ValueTask<long> PurgeOlderThanAsync(TimeSpan age, CancellationToken cancellationToken = default)
@@ -109,7 +110,7 @@ public sealed partial class RedisListJobQueue
                 cancellationToken.ThrowIfCancellationRequested();
                 long step = (long)await queue.EvalAsync(
                     LuaScripts.Purge,
-                    [queue._keys.Meta, queue._keys.Dead],
+                    [queue._keys.Meta, queue._keys.Dead, queue._keys.Attempts],
                     ["upto", upTo, JobQueueOptions.MaxStepWork]).ConfigureAwait(false);
                 purged += step;
                 if (step < JobQueueOptions.MaxStepWork)

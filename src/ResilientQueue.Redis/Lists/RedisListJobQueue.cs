@@ -120,7 +120,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
     {
         DateTimeOffset now = JobArguments.Now(_time);
         var ids = new string[jobs.Length];
-        var args = new RedisValue[5 + (jobs.Length * 8)];
+        var args = new RedisValue[5 + (jobs.Length * 5)];
         args[0] = now.ToUnixTimeMilliseconds();
         args[1] = _options.Capacity;
         args[2] = (long)_options.IdempotencyWindow.TotalMilliseconds;
@@ -130,18 +130,15 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         {
             JobArguments.NormalizedEnqueue job = jobs[i];
             ids[i] = Guid.CreateVersion7(now).ToString("N");
-            int b = 5 + (i * 8);
+            int b = 5 + (i * 5);
             args[b] = ids[i];
-            args[b + 1] = job.Payload;
+            args[b + 1] = RedisJobCodec.Encode(job, now.ToUnixTimeMilliseconds());
             args[b + 2] = job.Priority;
-            args[b + 3] = job.MaxAttempts;
-            args[b + 4] = (long)job.Delay.TotalMilliseconds;
-            args[b + 5] = job.IdempotencyKey ?? string.Empty;
-            args[b + 6] = job.CorrelationId ?? string.Empty;
-            args[b + 7] = job.TraceParent ?? string.Empty;
+            args[b + 3] = (long)job.Delay.TotalMilliseconds;
+            args[b + 4] = job.IdempotencyKey ?? string.Empty;
         }
 
-        RedisResult[] reply = (RedisResult[])(await EvalAsync(LuaScripts.Enqueue, [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed], args).ConfigureAwait(false))!;
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(LuaScripts.Enqueue, [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Attempts], args).ConfigureAwait(false))!;
         if ((long)reply[0] == -1)
         {
             throw new QueueFullException(Name, _options.Capacity, (long)reply[1], (int)(long)reply[2]);
@@ -166,19 +163,30 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         DateTimeOffset expires = now + leaseDuration;
         RedisResult[] reply = (RedisResult[])(await EvalAsync(
             LuaScripts.Fetch,
-            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active],
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active, _keys.Lease, _keys.Attempts],
             [now.ToUnixTimeMilliseconds(), maxCount, expires.ToUnixTimeMilliseconds()]).ConfigureAwait(false))!;
         if (reply.Length == 0)
         {
             return [];
         }
 
-        var leased = new List<LeasedJob>(reply.Length / 3);
-        for (int i = 0; i < reply.Length; i += 3)
+        // {n, then id, token, attempts, envelope per job, then (index, x hash) for the jobs that have one}
+        int count = (int)(long)reply[0];
+        var extras = new Dictionary<int, RedisResult[]>();
+        for (int i = 1 + (count * 4); i + 1 < reply.Length; i += 2)
         {
+            extras[(int)(long)reply[i]] = (RedisResult[])reply[i + 1]!;
+        }
+
+        var leased = new List<LeasedJob>(count);
+        long deadline = expires.ToUnixTimeMilliseconds();
+        for (int j = 0; j < count; j++)
+        {
+            int i = 1 + (j * 4);
             string id = (string)reply[i]!;
             string token = (string)reply[i + 1]!;
-            Job job = RedisJobReader.Read(Name, id, JobState.Active, (RedisResult[])reply[i + 2]!);
+            RedisResult[] extra = extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
+            Job job = RedisJobReader.Read(Name, id, JobState.Active, (byte[])reply[i + 3]!, (long)reply[i + 2], extra, deadline);
             leased.Add(new LeasedJob(job, new JobLease(id, token, expires)));
         }
 
@@ -218,7 +226,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
             args[4 + (2 * i)] = leases[i].Token;
         }
 
-        long[] reply = (long[])(await EvalAsync(LuaScripts.Ack, [_keys.Meta, _keys.Active, _keys.Completed], args).ConfigureAwait(false))!;
+        long[] reply = (long[])(await EvalAsync(LuaScripts.Ack, [_keys.Meta, _keys.Active, _keys.Completed, _keys.Lease, _keys.Attempts], args).ConfigureAwait(false))!;
         return Array.ConvertAll(reply, r => r == 1 ? LeaseResult.Succeeded : LeaseResult.LeaseLost);
     }
 
@@ -271,7 +279,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
 
         RedisResult[] reply = (RedisResult[])(await EvalAsync(
             LuaScripts.Fail,
-            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active, _keys.Dead],
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Active, _keys.Dead, _keys.Lease, _keys.Attempts],
             args).ConfigureAwait(false))!;
         ReportTrims((RedisResult[])reply[1]!);
         return Array.ConvertAll((long[])reply[0]!, r => r == 1 ? LeaseResult.Succeeded : LeaseResult.LeaseLost);
@@ -284,7 +292,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         JobArguments.Lease(lease);
         leaseDuration = JobArguments.LeaseDuration(leaseDuration);
         long deadline = (JobArguments.Now(_time) + leaseDuration).ToUnixTimeMilliseconds();
-        RedisResult reply = await EvalAsync(LuaScripts.Renew, [_keys.Meta, _keys.Active], [lease.JobId, lease.Token, deadline]).ConfigureAwait(false);
+        RedisResult reply = await EvalAsync(LuaScripts.Renew, [_keys.Meta, _keys.Active, _keys.Lease], [lease.JobId, lease.Token, deadline]).ConfigureAwait(false);
         return ToLeaseResult(reply);
     }
 
@@ -295,7 +303,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         JobArguments.Lease(lease);
         RedisResult reply = await EvalAsync(
             LuaScripts.Release,
-            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active],
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Lease, _keys.Attempts],
             [lease.JobId, lease.Token, JobArguments.Now(_time).ToUnixTimeMilliseconds(), _channel]).ConfigureAwait(false);
         return ToLeaseResult(reply);
     }
@@ -310,7 +318,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
             throw new PayloadTooLargeException(Name, checkpoint.Length, _options.MaxPayloadBytes);
         }
 
-        RedisResult reply = await EvalAsync(LuaScripts.Checkpoint, [_keys.Meta], [lease.JobId, lease.Token, checkpoint.ToArray()]).ConfigureAwait(false);
+        RedisResult reply = await EvalAsync(LuaScripts.Checkpoint, [_keys.Meta, _keys.Lease, _keys.Attempts], [lease.JobId, lease.Token, checkpoint.ToArray()]).ConfigureAwait(false);
         return ToLeaseResult(reply);
     }
 
@@ -321,7 +329,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         JobArguments.ReapCount(maxCount);
         RedisResult[] reply = (RedisResult[])(await EvalAsync(
             LuaScripts.Reap,
-            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Dead, _keys.Delayed],
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Dead, _keys.Delayed, _keys.Lease, _keys.Attempts],
             [
                 JobArguments.Now(_time).ToUnixTimeMilliseconds(), maxCount, dryRun ? 1 : 0, _options.DeadLetter.MaxEntries,
                 (long)_options.DeadLetter.MaxAge.TotalMilliseconds, _channel, (int)ErrorCategory.LeaseExpired,
@@ -350,11 +358,11 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         return (await ReadJobAsync(jobId).ConfigureAwait(false))?.Job;
     }
 
-    private async Task<(Job Job, RedisResult[] Fields)?> ReadJobAsync(string jobId)
+    private async Task<(Job Job, RedisResult[] Extra)?> ReadJobAsync(string jobId)
     {
         RedisResult reply = await EvalAsync(
             LuaScripts.GetJob,
-            [_keys.Meta, _keys.Delayed, _keys.Active, _keys.Dead, _keys.Completed],
+            [_keys.Meta, _keys.Delayed, _keys.Active, _keys.Dead, _keys.Completed, _keys.Attempts],
             [jobId]).ConfigureAwait(false);
         if (reply.IsNull)
         {
@@ -362,8 +370,8 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         }
 
         RedisResult[] parts = (RedisResult[])reply!;
-        RedisResult[] fields = (RedisResult[])parts[1]!;
-        return (RedisJobReader.Read(Name, jobId, (JobState)(int)(long)parts[0], fields), fields);
+        RedisResult[] extra = (RedisResult[])parts[3]!;
+        return (RedisJobReader.Read(Name, jobId, (JobState)(int)(long)parts[0], (byte[])parts[1]!, (long)parts[2], extra, (long)parts[4]), extra);
     }
 
     /// <inheritdoc />

@@ -1,9 +1,27 @@
--- _common.lua: included at the top of every script (after its header). Defines helpers over the queue's keys.
--- KEYS[1] is always the queue's meta hash, "{rq:<queue>}:meta"; every job key is derived from it, so all keys
--- a script touches share the queue's hash tag (one Redis Cluster slot).
+-- _common.lua: included at the top of every script (after its header).
+--
+-- Storage of one job (all keys share the queue's hash tag, so a queue is one Redis Cluster slot):
+--   {rq:q}:job:<id>   string  the immutable envelope, written once by enqueue: byte 1 format version, byte 2
+--                             priority, bytes 3-4 max attempts (big-endian), then enqueued-at and the producer's
+--                             fields, then the payload (see RedisJobCodec). Scripts read the header with GETRANGE.
+--   {rq:q}:x:<id>     hash    rarely needed mutable fields, created only when one is set: v available at (ms),
+--                             err last error, ec its category, f failures (JSON), c checkpoint, dt/dr/dc dead
+--                             at/reason/category, ct completed at
+--   {rq:q}:attempts   hash    id -> attempts, as "<n>" or "<n>+" when {rq:q}:x:<id> exists
+--   {rq:q}:lease      hash    id -> the current fencing token, only while the job is active
+-- The happy path (enqueue, fetch, ack) therefore runs batch commands (MSET, MGET, HMGET, HSET, DEL, ZADD, ZREM)
+-- once per batch instead of several commands per job.
 local prefix = string.sub(KEYS[1], 1, #KEYS[1] - 4)
 local function jobkey(id) return prefix .. 'job:' .. id end
+local function xkey(id) return prefix .. 'x:' .. id end
 local function idemkey(k) return prefix .. 'idem:' .. k end
+
+-- The lease and attempts hashes always hold this field: its value is longer than Redis's hash-max-listpack-value
+-- (64 by default), so the hashes stay in hashtable encoding (O(1) per field) and are never emptied and recreated
+-- in listpack encoding, where every field lookup of a batch would be a linear scan. Its name starts with '~',
+-- which no job id does.
+local SENTINEL_FIELD = '~encoding'
+local SENTINEL_VALUE = string.rep('-', 128)
 
 -- Numbers go to Redis as exact integers (Lua's default %.14g would round scores and times).
 local function fmt(n) return string.format('%.0f', n) end
@@ -12,6 +30,29 @@ local function fmt(n) return string.format('%.0f', n) end
 -- Score = (9 - priority) * 2^45 + 2^44 + sequence (tail) or - head sequence (released jobs go first).
 local PRIO_BAND = 35184372088832
 local PRIO_OFFSET = 17592186044416
+
+-- The priority and max attempts of a job, from its envelope's header; nil when the job is gone.
+local function header(id)
+  local h = redis.call('GETRANGE', jobkey(id), 1, 3)
+  if #h < 3 then return nil, nil end
+  return string.byte(h, 1), string.byte(h, 2) * 256 + string.byte(h, 3)
+end
+
+-- Attempts of a job and whether its x hash exists.
+local function parse_attempts(v)
+  if not v then return 0, false end
+  if string.sub(v, -1) == '+' then return tonumber(string.sub(v, 1, -2)), true end
+  return tonumber(v), false
+end
+local function get_attempts(attempts, id) return parse_attempts(redis.call('HGET', attempts, id)) end
+local function attempts_value(n, hasx) if hasx then return n .. '+' end return tostring(n) end
+
+-- Sets fields of a job's x hash (and flags it in the attempts hash): HSET x:<id> field value ...
+local function set_x(attempts, id, ...)
+  redis.call('HSET', xkey(id), ...)
+  local n, hasx = get_attempts(attempts, id)
+  if not hasx then redis.call('HSET', attempts, id, attempts_value(n, true)) end
+end
 
 -- Appends (head = false) or prepends (head = true) one job id to the ready structure of its priority.
 local function push_ready(meta, ready, prio, id, pr, head)
@@ -28,31 +69,55 @@ local function push_ready(meta, ready, prio, id, pr, head)
   end
 end
 
--- Calls a variadic command with at most 1000 arguments per call (Lua's unpack has a stack limit).
-local function each_chunk(cmd, key, items, prefix_args)
-  local total = 0
+-- Calls a variadic command with at most 1000 items per call (Lua's unpack has a stack limit). Returns the
+-- first call's reply and every call's reply concatenated when they are arrays.
+local function each_chunk(cmd, key, items)
+  local first, all = nil, {}
   for i = 1, #items, 1000 do
     local args = {}
-    if prefix_args then for _, a in ipairs(prefix_args) do args[#args + 1] = a end end
     for j = i, math.min(i + 999, #items) do args[#args + 1] = items[j] end
-    local r = redis.call(cmd, key, unpack(args))
-    if i == 1 then total = r end
+    local r
+    if key then r = redis.call(cmd, key, unpack(args)) else r = redis.call(cmd, unpack(args)) end
+    if i == 1 then first = r end
+    if type(r) == 'table' then for _, v in ipairs(r) do all[#all + 1] = v end end
   end
-  return total
+  return first, all
 end
 
--- Trims the dead-letter set to its bounds: entries dead before `cutoff` (age) and beyond `max_entries`
+-- Deletes jobs entirely: envelopes, x hashes, attempts and leases.
+local function delete_jobs(attempts, lease, ids)
+  if #ids == 0 then return end
+  local keys = {}
+  for _, id in ipairs(ids) do keys[#keys + 1] = jobkey(id); keys[#keys + 1] = xkey(id) end
+  each_chunk('DEL', nil, keys)
+  each_chunk('HDEL', attempts, ids)
+  if lease then each_chunk('HDEL', lease, ids) end
+end
+
+-- Records a failure in the job's x hash: last error, category and the history (the first failure and the
+-- most recent ones, at most 10), as JSON [[ms, attempt, category, error], ...].
+local function record_failure(attempts, id, now, attempt, cat, err)
+  local f = redis.call('HGET', xkey(id), 'f')
+  local history = f and cjson.decode(f) or {}
+  if #history >= 10 then table.remove(history, 2) end
+  history[#history + 1] = { now, attempt, cat, err }
+  set_x(attempts, id, 'err', err, 'ec', cat, 'f', cjson.encode(history))
+end
+
+-- Trims the dead-letter set to its bounds: entries dead before `cutoff` (age), then beyond `max_entries`
 -- (count, oldest first), at most 1000 of each per call. Appends {id, reason, dead_at, dead_reason} to
 -- `trimmed` for the caller to log and count, and adds the number to meta.dtrim.
-local function trim_dead(meta, dead, max_entries, cutoff, trimmed)
+local function trim_dead(meta, dead, attempts, max_entries, cutoff, trimmed)
   local before = #trimmed
   local function drop(ids, reason)
     for _, id in ipairs(ids) do
-      local info = redis.call('HMGET', jobkey(id), 'dt', 'dr')
+      local info = redis.call('HMGET', xkey(id), 'dt', 'dr')
       trimmed[#trimmed + 1] = { id, reason, info[1] or '', info[2] or '' }
-      redis.call('DEL', jobkey(id))
     end
-    if #ids > 0 then each_chunk('ZREM', dead, ids) end
+    if #ids > 0 then
+      delete_jobs(attempts, nil, ids)
+      each_chunk('ZREM', dead, ids)
+    end
   end
   drop(redis.call('ZRANGEBYSCORE', dead, '-inf', '(' .. fmt(cutoff), 'LIMIT', 0, 1000), 'age')
   local over = redis.call('ZCARD', dead) - max_entries

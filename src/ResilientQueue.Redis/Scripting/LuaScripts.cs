@@ -16,20 +16,20 @@ internal static class LuaScripts
     private const string ResourcePrefix = "ResilientQueue.Redis.Lua.";
     private const string IncludeDirective = "--!include ";
 
-    public static readonly RedisScript Enqueue = Load("enqueue-4");
-    public static readonly RedisScript Fetch = Load("fetch-5");
-    public static readonly RedisScript Ack = Load("ack-3");
-    public static readonly RedisScript Fail = Load("fail-6");
-    public static readonly RedisScript Renew = Load("renew-2");
-    public static readonly RedisScript Release = Load("release-4");
-    public static readonly RedisScript Checkpoint = Load("checkpoint-1");
-    public static readonly RedisScript Reap = Load("reap-6");
-    public static readonly RedisScript GetJob = Load("getjob-5");
+    public static readonly RedisScript Enqueue = Load("enqueue-5");
+    public static readonly RedisScript Fetch = Load("fetch-7");
+    public static readonly RedisScript Ack = Load("ack-5");
+    public static readonly RedisScript Fail = Load("fail-8");
+    public static readonly RedisScript Renew = Load("renew-3");
+    public static readonly RedisScript Release = Load("release-6");
+    public static readonly RedisScript Checkpoint = Load("checkpoint-3");
+    public static readonly RedisScript Reap = Load("reap-8");
+    public static readonly RedisScript GetJob = Load("getjob-6");
     public static readonly RedisScript Status = Load("status-7");
     public static readonly RedisScript Peek = Load("peek-4");
-    public static readonly RedisScript Requeue = Load("requeue-4");
-    public static readonly RedisScript Purge = Load("purge-2");
-    public static readonly RedisScript DeadList = Load("deadlist-2");
+    public static readonly RedisScript Requeue = Load("requeue-5");
+    public static readonly RedisScript Purge = Load("purge-3");
+    public static readonly RedisScript DeadList = Load("deadlist-3");
 
     /// <summary>Every script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =

@@ -20,6 +20,8 @@ internal sealed class RedisKeys
         Active = Prefix + "active";
         Dead = Prefix + "dead";
         Completed = Prefix + "completed";
+        Lease = Prefix + "lease";
+        Attempts = Prefix + "attempts";
         NotifyChannelName = Prefix + "notify";
         NotifyChannel = NotifyChannelName;
     }
@@ -48,14 +50,23 @@ internal sealed class RedisKeys
     /// <summary>Sorted set of retained completed job ids scored by completion sequence (oldest first); the time is the job's <c>ct</c> field.</summary>
     public RedisKey Completed { get; }
 
+    /// <summary>Hash: job id → its current fencing token, only while the job is active.</summary>
+    public RedisKey Lease { get; }
+
+    /// <summary>Hash: job id → attempts, as <c>n</c>, or <c>n+</c> when the job has an x hash.</summary>
+    public RedisKey Attempts { get; }
+
     /// <summary>The pub/sub channel the scripts publish to when jobs may have become ready.</summary>
     public RedisChannel NotifyChannel { get; }
 
     /// <summary>The name of <see cref="NotifyChannel"/>, as the scripts receive it.</summary>
     public string NotifyChannelName { get; }
 
-    /// <summary><c>{rq:q}:job:&lt;id&gt;</c> — the hash of one job.</summary>
+    /// <summary><c>{rq:q}:job:&lt;id&gt;</c> — the immutable envelope of one job, a string (see <c>RedisJobCodec</c>).</summary>
     public RedisKey Job(string jobId) => Prefix + "job:" + jobId;
+
+    /// <summary><c>{rq:q}:x:&lt;id&gt;</c> — the rarely needed mutable fields of one job, a hash created only when one is set.</summary>
+    public RedisKey Extra(string jobId) => Prefix + "x:" + jobId;
 
     /// <summary><c>{rq:q}:idem:&lt;key&gt;</c> — an idempotency key, a string holding the job id, expiring after the window.</summary>
     public RedisKey Idempotency(string key) => Prefix + "idem:" + key;

@@ -1,0 +1,56 @@
+--[[
+  ack-5: completes leased jobs whose token is current: deletes them, or keeps the newest `retention` completed.
+
+  KEYS[1] meta       hash   {rq:q}:meta        depth counter, cseq (completion sequence)
+  KEYS[2] active     zset   {rq:q}:active
+  KEYS[3] completed  zset   {rq:q}:completed   ids by completion sequence (the time is x:<id> field ct)
+  KEYS[4] lease      hash   {rq:q}:lease
+  KEYS[5] attempts   hash   {rq:q}:attempts
+  derived            string {rq:q}:job:<id>;  hash {rq:q}:x:<id>
+
+  ARGV[1] now (ms)   ARGV[2] completed retention (0 = delete)   ARGV[3] n; then n pairs: id, token
+
+  Returns {r1 .. rn}: 1 = completed, 0 = lease lost (nothing changed for that job).
+]]
+--!include _common.lua
+local meta, active, completed, lease, attempts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now = ARGV[1]
+local retention = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+
+local ids = {}
+for i = 1, n do ids[i] = ARGV[2 + 2 * i] end
+local _, current = each_chunk('HMGET', lease, ids)
+local results, done = {}, {}
+for i = 1, n do
+  if current[i] and current[i] == ARGV[3 + 2 * i] then
+    results[i] = 1
+    done[#done + 1] = ids[i]
+  else
+    results[i] = 0
+  end
+end
+if #done == 0 then return results end
+
+each_chunk('HDEL', lease, done)
+each_chunk('ZREM', active, done)
+redis.call('HINCRBY', meta, 'depth', -#done)
+if retention == 0 then
+  delete_jobs(attempts, nil, done)
+  return results
+end
+
+local seq = redis.call('HINCRBY', meta, 'cseq', #done) - #done
+local members = {}
+for j, id in ipairs(done) do
+  set_x(attempts, id, 'ct', now)
+  members[#members + 1] = fmt(seq + j); members[#members + 1] = id
+end
+each_chunk('ZADD', completed, members)
+local over = redis.call('ZCARD', completed) - retention
+if over > 0 then
+  local old = redis.call('ZRANGE', completed, 0, math.min(over, 1000) - 1)
+  delete_jobs(attempts, nil, old)
+  each_chunk('ZREM', completed, old)
+end
+return results
