@@ -7,10 +7,15 @@ namespace ResilientQueue.Tests.PublicApi;
 public sealed class PublicApiTests
 {
     private const string CoreSnapshot = "src/ResilientQueue/PublicAPI.txt";
+    private const string RedisSnapshot = "src/ResilientQueue.Redis/PublicAPI.txt";
 
     [Fact]
     public void CorePackage_PublicApi_MatchesTheCheckedInSnapshot() =>
         PublicApiAssert.MatchesSnapshot(typeof(IJobQueue).Assembly, CoreSnapshot);
+
+    [Fact]
+    public void RedisPackage_PublicApi_MatchesTheCheckedInSnapshot() =>
+        PublicApiAssert.MatchesSnapshot(typeof(ResilientQueue.Redis.Lists.RedisListJobQueue).Assembly, RedisSnapshot);
 
     [Fact]
     public void Compare_ReportsAChangedLine_SoTheSnapshotTestCanFail()
