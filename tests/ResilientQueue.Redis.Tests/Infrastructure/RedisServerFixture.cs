@@ -30,6 +30,11 @@ public sealed class RedisCollection : ICollectionFixture<RedisServerFixture>
 /// without persistence, in a fresh temporary directory, and stops it when the test run ends.
 /// </para>
 /// <para>
+/// An owned server can be restarted empty (<see cref="RestartAsync"/>) or with its data
+/// (<see cref="RestartPreservingDataAsync"/>: an RDB snapshot written by <c>SHUTDOWN SAVE</c> and loaded by the new
+/// process, then deleted; the server's configuration stays without persistence throughout).
+/// </para>
+/// <para>
 /// Only API shared by StackExchange.Redis 1.2.6 and 2.x is used here.
 /// </para>
 /// </remarks>
@@ -48,6 +53,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     private const int MaxStartAttempts = 3;
     private const int MaxOutputLines = 50;
+    private const string SnapshotFileName = "dump.rdb";
 
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
@@ -179,7 +185,28 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// <see cref="Multiplexer"/> reconnects on its own shortly after.
     /// </summary>
     /// <exception cref="InvalidOperationException">The server is external (see <see cref="OwnsServer"/>).</exception>
-    public async Task RestartAsync(TimeSpan downtime)
+    public Task RestartAsync(TimeSpan downtime) => RestartCoreAsync(downtime, preserveData: false);
+
+    /// <summary>
+    /// Like <see cref="RestartAsync"/>, but the data survives: the server is stopped with <c>SHUTDOWN SAVE</c>, which
+    /// writes an RDB snapshot (<c>dump.rdb</c> in the server's <c>--dir</c>) as its very last step, after every command
+    /// it accepted, and the new process loads that snapshot at startup. Returns once the new server answers PING with
+    /// the data loaded; the shared <see cref="Multiplexer"/> reconnects on its own shortly after.
+    /// </summary>
+    /// <remarks>
+    /// The server's configuration is never changed: it keeps running without persistence (<c>save ""</c>,
+    /// <c>appendonly no</c>) before and after, because <c>--save ""</c> only turns off automatic snapshots and a
+    /// snapshot file present at startup is still loaded. The snapshot file is deleted as soon as the new process has
+    /// loaded it, so a later <see cref="RestartAsync"/> (or a crash) starts empty as before. Commands sent while the
+    /// server is down fail on the client side (connection errors), exactly as in a real restart.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The server is external, or it could not write its snapshot (it is then left running, unchanged).</exception>
+    public Task RestartPreservingDataAsync(TimeSpan downtime) => RestartCoreAsync(downtime, preserveData: true);
+
+    /// <summary>The full path of the owned server's <c>redis-server</c> executable; <see langword="null"/> for an external server.</summary>
+    public string? ServerPath => _serverPath;
+
+    private async Task RestartCoreAsync(TimeSpan downtime, bool preserveData)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(downtime, TimeSpan.Zero);
         if (!OwnsServer)
@@ -189,7 +216,15 @@ public sealed class RedisServerFixture : IAsyncLifetime
                 "points at an external server. Unset it to let the tests start their own redis-server.");
         }
 
-        await StopOwnedServerAsync();
+        if (preserveData)
+        {
+            await StopOwnedServerSavingAsync();
+        }
+        else
+        {
+            await StopOwnedServerAsync();
+        }
+
         await Task.Delay(downtime);
 
         // The port was just released by our own server; redis-server binds with SO_REUSEADDR, but retry
@@ -199,7 +234,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         {
             try
             {
-                await StartProcessAsync(_port);
+                await StartProcessAsync(_port, loadSnapshot: preserveData);
                 return;
             }
             catch (RedisServerStartException ex)
@@ -211,6 +246,60 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
         throw new InvalidOperationException(
             $"redis-server could not be restarted on port {_port}:{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
+    }
+
+    /// <summary>
+    /// <c>SAVE</c> first (so a failing snapshot is reported while the server still runs, unchanged), then
+    /// <c>SHUTDOWN SAVE</c>, which snapshots again after the last command it accepted and exits.
+    /// </summary>
+    private async Task StopOwnedServerSavingAsync()
+    {
+        var process = Volatile.Read(ref _process);
+        if (process is null || process.HasExited)
+        {
+            throw new InvalidOperationException("The owned redis-server is not running, so its data cannot be preserved.");
+        }
+
+        using (var admin = await ConnectionMultiplexer.ConnectAsync(ProbeOptions(_port)))
+        {
+            var database = admin.GetDatabase();
+            try
+            {
+                await database.ExecuteAsync("SAVE");
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                throw new InvalidOperationException($"redis-server could not write its snapshot (SAVE failed: {ex.Message}); it was not restarted.", ex);
+            }
+
+            // As with SHUTDOWN NOSAVE, the server closes the connection instead of answering (or answers with an
+            // error and keeps running): observe the task in the background and wait for the process to exit.
+            var shutdown = database.ExecuteAsync("SHUTDOWN", "SAVE");
+            _ = shutdown.ContinueWith(
+                static task => task.Exception,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            await WaitForExitAsync(process, ShutdownTimeout);
+        }
+
+        // If SHUTDOWN SAVE did not stop it, the snapshot written by SAVE above is what survives (like a crash right
+        // after a snapshot). StopOwnedServerAsync kills the process and forgets it.
+        await StopOwnedServerAsync(graceful: false);
+    }
+
+    private string SnapshotPath => Path.Combine(_dataDirectory!, SnapshotFileName);
+
+    private void DeleteSnapshot()
+    {
+        try
+        {
+            File.Delete(SnapshotPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"The snapshot '{SnapshotPath}' could not be deleted: {ex.Message}", ex);
+        }
     }
 
     private void UseExternalServer(string configuration)
@@ -326,8 +415,14 @@ public sealed class RedisServerFixture : IAsyncLifetime
         return port;
     }
 
-    private async Task StartProcessAsync(int port)
+    private async Task StartProcessAsync(int port, bool loadSnapshot = false)
     {
+        if (!loadSnapshot)
+        {
+            // Start empty: never load a snapshot left over from RestartPreservingDataAsync.
+            DeleteSnapshot();
+        }
+
         var startInfo = new ProcessStartInfo(_serverPath!)
         {
             UseShellExecute = false,
@@ -345,6 +440,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
                      "--protected-mode", "yes",
                      "--daemonize", "no",
                      "--dir", _dataDirectory!,
+                     "--dbfilename", SnapshotFileName,
                      "--loglevel", "warning",
                  })
         {
@@ -382,6 +478,13 @@ public sealed class RedisServerFixture : IAsyncLifetime
             // Kill only: a polite SHUTDOWN could reach another process that answered on this port.
             await StopOwnedServerAsync(graceful: false);
             throw;
+        }
+
+        if (loadSnapshot)
+        {
+            // The server has answered PING and INFO, so it has loaded the snapshot (while loading it answers
+            // -LOADING); the file is not needed any more, and the next plain start must be empty.
+            DeleteSnapshot();
         }
     }
 
