@@ -18,16 +18,7 @@ public sealed partial class RedisListJobQueue
         public async ValueTask<DeadLetterPage> ListAsync(DeadLetterQuery? query = null, CancellationToken cancellationToken = default)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            query ??= new DeadLetterQuery();
-            if (query.Limit is < 1 or > DeadLetterQuery.MaxLimit)
-            {
-                throw new InvalidOptionsException("DeadLetterQuery.Limit", $"must be from 1 to {DeadLetterQuery.MaxLimit}, was {query.Limit}.");
-            }
-
-            if (query.OlderThan < TimeSpan.Zero)
-            {
-                throw new InvalidOptionsException("DeadLetterQuery.OlderThan", $"cannot be negative, was {query.OlderThan}.");
-            }
+            query = JobArguments.DeadLetterQuery(query);
 
             (long Time, string Id)? cursor = query.Cursor is null ? null : ParseCursor(query.Cursor);
             long? upper = cursor?.Time;

@@ -106,14 +106,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Batch(jobs, JobQueueOptions.MaxEnqueueBatchSize, nameof(jobs));
-        var normalized = new JobArguments.NormalizedEnqueue[jobs.Count];
-        for (int i = 0; i < jobs.Count; i++)
-        {
-            normalized[i] = JobArguments.Enqueue(Name, jobs[i].Payload, jobs[i].Options, _options);
-        }
-
-        return await EnqueueCoreAsync(normalized).ConfigureAwait(false);
+        return await EnqueueCoreAsync(JobArguments.EnqueueMany(Name, jobs, _options)).ConfigureAwait(false);
     }
 
     private async Task<EnqueueResult[]> EnqueueCoreAsync(JobArguments.NormalizedEnqueue[] jobs)
@@ -205,11 +198,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
     public async ValueTask<IReadOnlyList<LeaseResult>> AckManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Batch(leases, JobQueueOptions.MaxBatchSize, nameof(leases));
-        foreach (JobLease lease in leases)
-        {
-            JobArguments.Lease(lease, nameof(leases));
-        }
+        JobArguments.Leases(leases);
 
         return await AckCoreAsync(leases).ConfigureAwait(false);
     }
@@ -244,13 +233,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
     public async ValueTask<IReadOnlyList<LeaseResult>> FailManyAsync(IReadOnlyList<JobFailure> failures, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Batch(failures, JobQueueOptions.MaxBatchSize, nameof(failures));
-        foreach (JobFailure failure in failures)
-        {
-            JobArguments.Lease(failure.Lease, nameof(failures));
-            JobArguments.Error(failure.Error, nameof(failures));
-            JobArguments.Decision(failure.Decision, nameof(failures));
-        }
+        JobArguments.Failures(failures);
 
         return await FailCoreAsync(failures).ConfigureAwait(false);
     }

@@ -85,11 +85,12 @@ public sealed partial class InMemoryJobQueue
         };
     }
 
-    /// <summary>Orders dead entries by dead-letter time, then id: the dead-letter store's listing order (reversed).</summary>
-    private sealed class DeadOrder : IComparer<Entry>
+    /// <summary>
+    /// Orders entries by a time, then id: <see cref="DeadOrder"/> (dead-letter time: the dead-letter store's listing
+    /// order, reversed) and <see cref="LeaseOrder"/> (lease deadline: the reaper's order).
+    /// </summary>
+    private sealed class EntryOrder(Func<Entry, DateTimeOffset?> time) : IComparer<Entry>
     {
-        public static readonly DeadOrder Instance = new();
-
         public int Compare(Entry? x, Entry? y)
         {
             if (ReferenceEquals(x, y))
@@ -107,35 +108,18 @@ public sealed partial class InMemoryJobQueue
                 return 1;
             }
 
-            int byTime = Nullable.Compare(x.DeadAt, y.DeadAt);
+            int byTime = Nullable.Compare(time(x), time(y));
             return byTime != 0 ? byTime : string.CompareOrdinal(x.Id, y.Id);
         }
     }
 
-    /// <summary>Orders active entries by lease deadline, then id: the reaper's order.</summary>
-    private sealed class LeaseOrder : IComparer<Entry>
+    private static class DeadOrder
     {
-        public static readonly LeaseOrder Instance = new();
+        public static readonly EntryOrder Instance = new(e => e.DeadAt);
+    }
 
-        public int Compare(Entry? x, Entry? y)
-        {
-            if (ReferenceEquals(x, y))
-            {
-                return 0;
-            }
-
-            if (x is null)
-            {
-                return -1;
-            }
-
-            if (y is null)
-            {
-                return 1;
-            }
-
-            int byDeadline = Nullable.Compare(x.LeaseExpiresAt, y.LeaseExpiresAt);
-            return byDeadline != 0 ? byDeadline : string.CompareOrdinal(x.Id, y.Id);
-        }
+    private static class LeaseOrder
+    {
+        public static readonly EntryOrder Instance = new(e => e.LeaseExpiresAt);
     }
 }

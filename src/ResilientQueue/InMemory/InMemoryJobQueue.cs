@@ -86,12 +86,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Batch(jobs, JobQueueOptions.MaxEnqueueBatchSize, nameof(jobs));
-        var normalized = new JobArguments.NormalizedEnqueue[jobs.Count];
-        for (int i = 0; i < jobs.Count; i++)
-        {
-            normalized[i] = JobArguments.Enqueue(Name, jobs[i].Payload, jobs[i].Options, _options);
-        }
+        JobArguments.NormalizedEnqueue[] normalized = JobArguments.EnqueueMany(Name, jobs, _options);
 
         var results = new EnqueueResult[jobs.Count];
         lock (_gate)
@@ -197,11 +192,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     public ValueTask<IReadOnlyList<LeaseResult>> AckManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Batch(leases, JobQueueOptions.MaxBatchSize, nameof(leases));
-        foreach (JobLease lease in leases)
-        {
-            JobArguments.Lease(lease, nameof(leases));
-        }
+        JobArguments.Leases(leases);
 
         var results = new LeaseResult[leases.Count];
         lock (_gate)
@@ -237,13 +228,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     public ValueTask<IReadOnlyList<LeaseResult>> FailManyAsync(IReadOnlyList<JobFailure> failures, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.Batch(failures, JobQueueOptions.MaxBatchSize, nameof(failures));
-        foreach (JobFailure failure in failures)
-        {
-            JobArguments.Lease(failure.Lease, nameof(failures));
-            JobArguments.Error(failure.Error, nameof(failures));
-            JobArguments.Decision(failure.Decision, nameof(failures));
-        }
+        JobArguments.Failures(failures);
 
         var results = new LeaseResult[failures.Count];
         List<Entry>? allTrimmed = null;

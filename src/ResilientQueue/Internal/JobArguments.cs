@@ -75,6 +75,58 @@ internal static class JobArguments
         return new NormalizedEnqueue(payload.ToArray(), CeilingToMilliseconds(delay), options.Priority, maxAttempts, options.IdempotencyKey, options.CorrelationId, options.TraceParent);
     }
 
+    /// <summary>Checks and normalizes a batch enqueue: every job is checked before anything is added.</summary>
+    internal static NormalizedEnqueue[] EnqueueMany(string queueName, IReadOnlyList<JobSubmission> jobs, JobQueueOptions queueOptions)
+    {
+        Batch(jobs, JobQueueOptions.MaxEnqueueBatchSize, nameof(jobs));
+        var normalized = new NormalizedEnqueue[jobs.Count];
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            normalized[i] = Enqueue(queueName, jobs[i].Payload, jobs[i].Options, queueOptions);
+        }
+
+        return normalized;
+    }
+
+    /// <summary>Checks a batch of leases (for a batch ack).</summary>
+    internal static void Leases(IReadOnlyList<JobLease> leases)
+    {
+        Batch(leases, JobQueueOptions.MaxBatchSize, nameof(leases));
+        foreach (JobLease lease in leases)
+        {
+            Lease(lease, nameof(leases));
+        }
+    }
+
+    /// <summary>Checks a batch of failures (for a batch fail).</summary>
+    internal static void Failures(IReadOnlyList<JobFailure> failures)
+    {
+        Batch(failures, JobQueueOptions.MaxBatchSize, nameof(failures));
+        foreach (JobFailure failure in failures)
+        {
+            Lease(failure.Lease, nameof(failures));
+            Error(failure.Error, nameof(failures));
+            Decision(failure.Decision, nameof(failures));
+        }
+    }
+
+    /// <summary>Checks a dead-letter listing query; <see langword="null"/> means the defaults.</summary>
+    internal static DeadLetter.DeadLetterQuery DeadLetterQuery(DeadLetter.DeadLetterQuery? query)
+    {
+        query ??= new DeadLetter.DeadLetterQuery();
+        if (query.Limit is < 1 or > DeadLetter.DeadLetterQuery.MaxLimit)
+        {
+            throw new InvalidOptionsException("DeadLetterQuery.Limit", $"must be from 1 to {DeadLetter.DeadLetterQuery.MaxLimit}, was {query.Limit}.");
+        }
+
+        if (query.OlderThan < TimeSpan.Zero)
+        {
+            throw new InvalidOptionsException("DeadLetterQuery.OlderThan", $"cannot be negative, was {query.OlderThan}.");
+        }
+
+        return query;
+    }
+
     internal static void Batch<T>(IReadOnlyList<T> items, int max, string paramName)
     {
         ArgumentNullException.ThrowIfNull(items, paramName);
