@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
@@ -38,7 +37,7 @@ public sealed class RedisClusterCollection : ICollectionFixture<RedisClusterFixt
 /// client, because <c>IServer</c> has no <c>Execute</c> in 1.2.6.
 /// </para>
 /// </remarks>
-public sealed partial class RedisClusterFixture : IAsyncLifetime
+public sealed class RedisClusterFixture : IAsyncLifetime
 {
     /// <summary>Environment variable naming the seed nodes of a running (loopback) cluster to use instead of starting one.</summary>
     public const string ExternalClusterVariable = "RESILIENTQUEUE_REDIS_CLUSTER";
@@ -74,8 +73,6 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
     private static readonly TimeSpan ClusterReadyTimeout = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan MultiplexerReadyTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan NodeCommandTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
@@ -89,7 +86,7 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
     private IReadOnlyList<NodeAddress> _seeds = [];
     private IReadOnlyList<IPEndPoint> _masterEndPoints = [];
     private ConnectionMultiplexer? _multiplexer;
-    private EventHandler? _processExitHandler;
+    private IDisposable? _killOnHostExit;
     private bool _ownsCluster;
 
     /// <summary>
@@ -148,11 +145,8 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
 
         await StopOwnedNodesAsync();
 
-        if (_processExitHandler is not null)
-        {
-            AppDomain.CurrentDomain.ProcessExit -= _processExitHandler;
-            _processExitHandler = null;
-        }
+        _killOnHostExit?.Dispose();
+        _killOnHostExit = null;
     }
 
     /// <summary>Opens a new connection to the cluster (admin commands allowed). The caller disposes it.</summary>
@@ -246,12 +240,11 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
 
     private async Task StartOwnedClusterAsync()
     {
-        var serverPath = FindExecutable(RedisServerFixture.ServerPathVariable, "redis-server", null, ServerNotFoundMessage);
-        var cliPath = FindExecutable(CliPathVariable, "redis-cli", Path.GetDirectoryName(serverPath), CliNotFoundMessage);
+        var serverPath = RedisProcesses.FindExecutable(RedisServerFixture.ServerPathVariable, "redis-server", null, ServerNotFoundMessage);
+        var cliPath = RedisProcesses.FindExecutable(CliPathVariable, "redis-cli", Path.GetDirectoryName(serverPath), CliNotFoundMessage);
 
         _ownsCluster = true;
-        _processExitHandler = (_, _) => KillLiveProcesses();
-        AppDomain.CurrentDomain.ProcessExit += _processExitHandler;
+        _killOnHostExit = RedisProcesses.KillOnHostExit(KillLiveProcesses);
 
         var failures = new List<string>();
         for (var attempt = 1; attempt <= MaxStartAttempts; attempt++)
@@ -275,33 +268,6 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
         throw new InvalidOperationException(
             $"A Redis Cluster ('{serverPath}', '{cliPath}') could not be started after {MaxStartAttempts} attempts:" +
             $"{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
-    }
-
-    private static string FindExecutable(string pathVariable, string name, string? preferredDirectory, string notFoundMessage)
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable(pathVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
-        {
-            return File.Exists(fromEnvironment)
-                ? fromEnvironment
-                : throw new InvalidOperationException(
-                    $"{pathVariable}='{fromEnvironment}' does not name an existing file. {notFoundMessage}");
-        }
-
-        var fileName = OperatingSystem.IsWindows() ? name + ".exe" : name;
-        var directories = new List<string>();
-        if (preferredDirectory is not null)
-        {
-            directories.Add(preferredDirectory);
-        }
-
-        directories.AddRange((Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => directory.Trim('"')));
-        directories.AddRange(["/usr/bin", "/usr/local/bin"]);
-
-        return directories.Select(directory => Path.Combine(directory, fileName)).FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException(notFoundMessage);
     }
 
     /// <summary>Picks distinct client ports P (loopback) such that both P and the cluster bus port P + 10000 are free.</summary>
@@ -371,33 +337,13 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
             _ownedNodes.Add(node);
         }
 
-        var startInfo = new ProcessStartInfo(serverPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            CreateNoWindow = true,
-            WorkingDirectory = node.DataDirectory,
-        };
-        foreach (var argument in new[]
-                 {
-                     "--port", port.ToString(CultureInfo.InvariantCulture),
-                     "--bind", "127.0.0.1",
-                     "--cluster-enabled", "yes",
-                     "--cluster-config-file", "nodes.conf",
-                     "--cluster-node-timeout", "2000",
-                     "--save", string.Empty,
-                     "--appendonly", "no",
-                     "--protected-mode", "yes",
-                     "--daemonize", "no",
-                     "--dir", node.DataDirectory,
-                     "--loglevel", "warning",
-                 })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        node.Process = StartProcess(startInfo, node.Output);
+        var arguments = RedisProcesses.LoopbackServerArguments(
+            port,
+            node.DataDirectory,
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "2000");
+        node.Process = StartProcess(RedisProcesses.CreateStartInfo(serverPath, arguments, workingDirectory: node.DataDirectory), node.Output);
         await WaitUntilNodeAnswersAsync(node);
     }
 
@@ -411,8 +357,7 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
         {
             if (process.HasExited)
             {
-                // Let the asynchronous readers deliver the last lines of output before reporting them.
-                await WaitForExitAsync(process, OutputDrainTimeout);
+                await RedisProcesses.DrainOutputAsync(process);
                 throw new ClusterStartException(
                     $"redis-server exited with code {process.ExitCode} before answering on {address}.{node.Output.Format("redis-server")}");
             }
@@ -448,25 +393,8 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
 
     private async Task CreateClusterAsync(string cliPath, IReadOnlyList<NodeAddress> nodes)
     {
-        var startInfo = new ProcessStartInfo(cliPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            CreateNoWindow = true,
-        };
-        startInfo.ArgumentList.Add("--cluster");
-        startInfo.ArgumentList.Add("create");
-        foreach (var node in nodes)
-        {
-            startInfo.ArgumentList.Add(node.ToString());
-        }
-
-        startInfo.ArgumentList.Add("--cluster-replicas");
-        startInfo.ArgumentList.Add("0");
-        startInfo.ArgumentList.Add("--cluster-yes");
-
+        string[] arguments = ["--cluster", "create", .. nodes.Select(node => node.ToString()), "--cluster-replicas", "0", "--cluster-yes"];
+        var startInfo = RedisProcesses.CreateStartInfo(cliPath, arguments, redirectStandardInput: true);
         var output = new OutputTail();
         var process = StartProcess(startInfo, output);
         try
@@ -474,17 +402,15 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
             // --cluster-yes answers the only question; never leave redis-cli waiting for input.
             process.StandardInput.Close();
 
-            await WaitForExitAsync(process, ClusterCreateTimeout);
+            await RedisProcesses.WaitForExitAsync(process, ClusterCreateTimeout);
             if (!process.HasExited)
             {
-                KillProcess(process);
-                await WaitForExitAsync(process, KillTimeout);
+                await RedisProcesses.KillAndWaitAsync(process);
                 throw new ClusterStartException(
                     $"redis-cli --cluster create did not finish within {ClusterCreateTimeout.TotalSeconds:0} s.{output.Format("redis-cli")}");
             }
 
-            // Let the asynchronous readers deliver the last lines of output.
-            await WaitForExitAsync(process, OutputDrainTimeout);
+            await RedisProcesses.DrainOutputAsync(process);
             if (process.ExitCode != 0)
             {
                 throw new ClusterStartException(
@@ -665,26 +591,12 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
 
     private Process StartProcess(ProcessStartInfo startInfo, OutputTail output)
     {
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => output.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => output.Add(e.Data);
-        try
-        {
-            process.Start();
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            process.Dispose();
-            throw new InvalidOperationException($"Could not start '{startInfo.FileName}': {ex.Message}", ex);
-        }
-
+        var process = RedisProcesses.Start(startInfo, output.Add, output.Add);
         lock (_processLock)
         {
             _liveProcesses.Add(process);
         }
 
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         return process;
     }
 
@@ -708,26 +620,19 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
         // No polite SHUTDOWN: nothing is persisted, and a kill cannot reach another process that took the port.
         foreach (var node in nodes)
         {
-            KillProcess(node.Process);
+            RedisProcesses.Kill(node.Process);
         }
 
         foreach (var node in nodes)
         {
             if (node.Process is { } process)
             {
-                await WaitForExitAsync(process, KillTimeout);
+                await RedisProcesses.WaitForExitAsync(process, RedisProcesses.KillTimeout);
                 ForgetProcess(process);
                 process.Dispose();
             }
 
-            try
-            {
-                Directory.Delete(node.DataDirectory, recursive: true);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // A leftover temp directory is harmless.
-            }
+            RedisProcesses.DeleteDirectory(node.DataDirectory);
         }
     }
 
@@ -741,35 +646,7 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
 
         foreach (var process in processes)
         {
-            KillProcess(process);
-        }
-    }
-
-    private static async Task WaitForExitAsync(Process process, TimeSpan timeout)
-    {
-        using var cancellation = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancellation.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Bounded wait: the caller checks HasExited.
-        }
-    }
-
-    private static void KillProcess(Process? process)
-    {
-        try
-        {
-            if (process is not null && !process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            // Already gone (or disposed).
+            RedisProcesses.Kill(process);
         }
     }
 
@@ -842,62 +719,10 @@ public sealed partial class RedisClusterFixture : IAsyncLifetime
         public Process? Process { get; set; }
     }
 
-    /// <summary>The last lines printed by a child process, for error messages.</summary>
-    private sealed partial class OutputTail
-    {
-        private const int MaxLines = 50;
-
-        private readonly Lock _lock = new();
-        private readonly Queue<string> _lines = new();
-
-        public void Add(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_lock)
-            {
-                // redis-cli colours its output even when redirected.
-                _lines.Enqueue(AnsiEscape().Replace(line, string.Empty));
-                while (_lines.Count > MaxLines)
-                {
-                    _lines.Dequeue();
-                }
-            }
-        }
-
-        public string Format(string name)
-        {
-            lock (_lock)
-            {
-                if (_lines.Count == 0)
-                {
-                    return $" {name} printed nothing.";
-                }
-
-                var builder = new StringBuilder();
-                builder.AppendLine().Append("Last ").Append(_lines.Count).Append(" line(s) of ").Append(name).AppendLine(" output:");
-                foreach (var line in _lines)
-                {
-                    builder.AppendLine(line);
-                }
-
-                return builder.ToString();
-            }
-        }
-
-        [GeneratedRegex(@"\x1B\[[0-9;]*[A-Za-z]")]
-        private static partial Regex AnsiEscape();
-    }
-
     /// <summary>A node address as given in configuration: a host name or IP address and a port.</summary>
     private readonly record struct NodeAddress(string Host, int Port)
     {
-        public bool IsLoopback =>
-            string.Equals(Host, "localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(Host, out var address) && IPAddress.IsLoopback(address));
+        public bool IsLoopback => RedisProcesses.IsLoopbackHost(Host);
 
         public static bool TryParse(string text, out NodeAddress address)
         {

@@ -16,7 +16,6 @@ namespace ResilientQueue.Redis.Tests.Infrastructure;
 /// </remarks>
 public sealed class RedisMonitor : IAsyncDisposable
 {
-    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
     private readonly Lock _gate = new();
@@ -25,7 +24,9 @@ public sealed class RedisMonitor : IAsyncDisposable
     private readonly string _startSentinel = "rq-monitor-start-" + Guid.NewGuid().ToString("N");
     private readonly string _endSentinel = "rq-monitor-end-" + Guid.NewGuid().ToString("N");
 
-    private RedisMonitor(Process process) => _process = process;
+    /// <summary>Starts <c>redis-cli</c>; every line it prints is recorded, those on standard error with a <c>stderr: </c> prefix.</summary>
+    private RedisMonitor(ProcessStartInfo startInfo) =>
+        _process = RedisProcesses.Start(startInfo, OnLine, line => OnLine(line is null ? null : "stderr: " + line));
 
     /// <summary>
     /// Starts <c>redis-cli -h 127.0.0.1 -p <paramref name="port"/> monitor</c> and returns once it is recording (its start sentinel,
@@ -35,38 +36,11 @@ public sealed class RedisMonitor : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(cliPath);
         ArgumentNullException.ThrowIfNull(database);
-        var startInfo = new ProcessStartInfo(cliPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            CreateNoWindow = true,
-        };
-        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "monitor" })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var monitor = new RedisMonitor(process);
-        process.OutputDataReceived += (_, e) => monitor.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => monitor.OnLine(e.Data is null ? null : "stderr: " + e.Data);
+        var monitor = new RedisMonitor(RedisProcesses.CreateStartInfo(
+            cliPath, ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "monitor"], redirectStandardInput: true));
         try
         {
-            process.Start();
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            process.Dispose();
-            throw new InvalidOperationException($"Could not start '{cliPath}': {ex.Message}", ex);
-        }
-
-        try
-        {
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            monitor._process.StandardInput.Close();
 
             // "OK" is MONITOR's answer; from then on the server feeds this client. Keep sending the start sentinel until
             // the monitor prints it (the first one may race with the MONITOR command itself).
@@ -135,17 +109,11 @@ public sealed class RedisMonitor : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var cancellation = new CancellationTokenSource(KillTimeout);
-            await _process.WaitForExitAsync(cancellation.Token);
+            await RedisProcesses.KillAndWaitAsync(_process);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException or OperationCanceledException)
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
         {
-            // Already gone, never started, or it did not exit in time (nothing more can be done).
+            // Already disposed by an earlier DisposeAsync, or otherwise out of reach (nothing more can be done).
         }
         finally
         {
@@ -159,24 +127,8 @@ public sealed class RedisMonitor : IAsyncDisposable
     /// </summary>
     public static string? FindCli(string? serverPath)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable(RedisClusterFixture.CliPathVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
-        {
-            return File.Exists(fromEnvironment) ? fromEnvironment : null;
-        }
-
-        var fileName = OperatingSystem.IsWindows() ? "redis-cli.exe" : "redis-cli";
-        var directories = new List<string>();
-        if (Path.GetDirectoryName(serverPath) is { Length: > 0 } serverDirectory)
-        {
-            directories.Add(serverDirectory);
-        }
-
-        directories.AddRange((Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => directory.Trim('"')));
-        directories.AddRange(["/usr/bin", "/usr/local/bin"]);
-        return directories.Select(directory => Path.Combine(directory, fileName)).FirstOrDefault(File.Exists);
+        var serverDirectory = Path.GetDirectoryName(serverPath) is { Length: > 0 } directory ? directory : null;
+        return RedisProcesses.TryFindExecutable(RedisClusterFixture.CliPathVariable, "redis-cli", serverDirectory);
     }
 
     private void OnLine(string? line)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
@@ -52,19 +51,14 @@ public sealed class RedisServerFixture : IAsyncLifetime
         "or set RESILIENTQUEUE_REDIS=host:port to use a running loopback server.";
 
     private const int MaxStartAttempts = 3;
-    private const int MaxOutputLines = 50;
     private const string SnapshotFileName = "dump.rdb";
 
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    private static readonly string[] FallbackServerPaths = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
-
-    private readonly Lock _outputLock = new();
-    private readonly Queue<string> _output = new();
+    private readonly OutputTail _output = new();
 
     private string? _configuration;
     private int _port;
@@ -72,7 +66,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
     private string? _serverPath;
     private string? _dataDirectory;
     private Process? _process;
-    private EventHandler? _processExitHandler;
+    private IDisposable? _killOnHostExit;
 
     /// <summary>
     /// The StackExchange.Redis configuration string of the server, with <c>allowAdmin=true</c> and
@@ -133,23 +127,12 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
         await StopOwnedServerAsync();
 
-        if (_processExitHandler is not null)
-        {
-            AppDomain.CurrentDomain.ProcessExit -= _processExitHandler;
-            _processExitHandler = null;
-        }
+        _killOnHostExit?.Dispose();
+        _killOnHostExit = null;
 
         if (_dataDirectory is not null)
         {
-            try
-            {
-                Directory.Delete(_dataDirectory, recursive: true);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // A leftover empty temp directory is harmless.
-            }
-
+            RedisProcesses.DeleteDirectory(_dataDirectory);
             _dataDirectory = null;
         }
     }
@@ -272,15 +255,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
                 throw new InvalidOperationException($"redis-server could not write its snapshot (SAVE failed: {ex.Message}); it was not restarted.", ex);
             }
 
-            // As with SHUTDOWN NOSAVE, the server closes the connection instead of answering (or answers with an
-            // error and keeps running): observe the task in the background and wait for the process to exit.
-            var shutdown = database.ExecuteAsync("SHUTDOWN", "SAVE");
-            _ = shutdown.ContinueWith(
-                static task => task.Exception,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            await WaitForExitAsync(process, ShutdownTimeout);
+            await ShutdownAndWaitForExitAsync(database, process, "SAVE");
         }
 
         // If SHUTDOWN SAVE did not stop it, the snapshot written by SAVE above is what survives (like a crash right
@@ -345,18 +320,16 @@ public sealed class RedisServerFixture : IAsyncLifetime
     private static bool IsLoopback(EndPoint endPoint) => endPoint switch
     {
         IPEndPoint ip => IPAddress.IsLoopback(ip.Address),
-        DnsEndPoint dns when string.Equals(dns.Host, "localhost", StringComparison.OrdinalIgnoreCase) => true,
-        DnsEndPoint dns => IPAddress.TryParse(dns.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address),
+        DnsEndPoint dns => RedisProcesses.IsLoopbackHost(dns.Host),
         _ => false,
     };
 
     private async Task StartOwnedServerAsync()
     {
-        _serverPath = FindServerExecutable();
+        _serverPath = RedisProcesses.FindExecutable(ServerPathVariable, "redis-server", preferredDirectory: null, ServerNotFoundMessage);
         _dataDirectory = Directory.CreateTempSubdirectory("resilientqueue-redis-").FullName;
 
-        _processExitHandler = (_, _) => KillProcess(Volatile.Read(ref _process));
-        AppDomain.CurrentDomain.ProcessExit += _processExitHandler;
+        _killOnHostExit = RedisProcesses.KillOnHostExit(() => RedisProcesses.Kill(Volatile.Read(ref _process)));
 
         var failures = new List<string>();
         for (var attempt = 1; attempt <= MaxStartAttempts; attempt++)
@@ -380,32 +353,6 @@ public sealed class RedisServerFixture : IAsyncLifetime
             $"{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
     }
 
-    private static string FindServerExecutable()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable(ServerPathVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
-        {
-            return File.Exists(fromEnvironment)
-                ? fromEnvironment
-                : throw new InvalidOperationException(
-                    $"{ServerPathVariable}='{fromEnvironment}' does not name an existing file. {ServerNotFoundMessage}");
-        }
-
-        var fileName = OperatingSystem.IsWindows() ? "redis-server.exe" : "redis-server";
-        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        foreach (var directory in searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(directory.Trim('"'), fileName);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return FallbackServerPaths.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException(ServerNotFoundMessage);
-    }
-
     private static int GetFreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -423,51 +370,14 @@ public sealed class RedisServerFixture : IAsyncLifetime
             DeleteSnapshot();
         }
 
-        var startInfo = new ProcessStartInfo(_serverPath!)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            CreateNoWindow = true,
-            WorkingDirectory = _dataDirectory!,
-        };
-        foreach (var argument in new[]
-                 {
-                     "--port", port.ToString(CultureInfo.InvariantCulture),
-                     "--bind", "127.0.0.1",
-                     "--save", string.Empty,
-                     "--appendonly", "no",
-                     "--protected-mode", "yes",
-                     "--daemonize", "no",
-                     "--dir", _dataDirectory!,
-                     "--dbfilename", SnapshotFileName,
-                     "--loglevel", "warning",
-                 })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
+        var startInfo = RedisProcesses.CreateStartInfo(
+            _serverPath!,
+            RedisProcesses.LoopbackServerArguments(port, _dataDirectory!, "--dbfilename", SnapshotFileName),
+            workingDirectory: _dataDirectory!);
 
-        lock (_outputLock)
-        {
-            _output.Clear();
-        }
-
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += OnOutput;
-        process.ErrorDataReceived += OnOutput;
-        try
-        {
-            process.Start();
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            process.Dispose();
-            throw new InvalidOperationException($"Could not start '{_serverPath}': {ex.Message}", ex);
-        }
-
+        _output.Clear();
+        var process = RedisProcesses.Start(startInfo, _output.Add, _output.Add);
         Volatile.Write(ref _process, process);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
 
         try
         {
@@ -497,8 +407,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         {
             if (process.HasExited)
             {
-                // Let the asynchronous readers deliver the last lines of output before reporting them.
-                await WaitForExitAsync(process, TimeSpan.FromSeconds(2));
+                await RedisProcesses.DrainOutputAsync(process);
                 throw new RedisServerStartException(
                     $"redis-server exited with code {process.ExitCode} before answering PING on 127.0.0.1:{port}.{CapturedOutput()}");
             }
@@ -569,8 +478,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
             if (!process.HasExited)
             {
-                KillProcess(process);
-                await WaitForExitAsync(process, KillTimeout);
+                await RedisProcesses.KillAndWaitAsync(process);
             }
         }
         finally
@@ -585,17 +493,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         try
         {
             using var admin = await ConnectionMultiplexer.ConnectAsync(ProbeOptions(_port));
-
-            // The server closes the connection instead of answering, so the task faults or never completes:
-            // wait for the process to exit instead, and observe the task's outcome in the background.
-            var shutdown = admin.GetDatabase().ExecuteAsync("SHUTDOWN", "NOSAVE");
-            _ = shutdown.ContinueWith(
-                static task => task.Exception,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-
-            await WaitForExitAsync(process, ShutdownTimeout);
+            await ShutdownAndWaitForExitAsync(admin.GetDatabase(), process, "NOSAVE");
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -603,32 +501,20 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }
     }
 
-    private static async Task WaitForExitAsync(Process process, TimeSpan timeout)
+    /// <summary>
+    /// Sends <c>SHUTDOWN <paramref name="mode"/></c> and waits (at most <see cref="ShutdownTimeout"/>) for the process to exit.
+    /// The server closes the connection instead of answering (or answers with an error and keeps running), so the task
+    /// faults or never completes: its outcome is observed in the background, and the caller checks HasExited.
+    /// </summary>
+    private static async Task ShutdownAndWaitForExitAsync(IDatabase database, Process process, string mode)
     {
-        using var cancellation = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancellation.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Bounded wait: the caller checks HasExited.
-        }
-    }
-
-    private static void KillProcess(Process? process)
-    {
-        try
-        {
-            if (process is not null && !process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            // Already gone (or disposed).
-        }
+        var shutdown = database.ExecuteAsync("SHUTDOWN", mode);
+        _ = shutdown.ContinueWith(
+            static task => task.Exception,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        await RedisProcesses.WaitForExitAsync(process, ShutdownTimeout);
     }
 
     private static ConfigurationOptions ProbeOptions(int port)
@@ -642,42 +528,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         return options;
     }
 
-    private void OnOutput(object sender, DataReceivedEventArgs e)
-    {
-        if (e.Data is null)
-        {
-            return;
-        }
-
-        lock (_outputLock)
-        {
-            _output.Enqueue(e.Data);
-            while (_output.Count > MaxOutputLines)
-            {
-                _output.Dequeue();
-            }
-        }
-    }
-
-    private string CapturedOutput()
-    {
-        lock (_outputLock)
-        {
-            if (_output.Count == 0)
-            {
-                return " redis-server printed nothing.";
-            }
-
-            var builder = new StringBuilder();
-            builder.AppendLine().Append("Last ").Append(_output.Count).AppendLine(" line(s) of redis-server output:");
-            foreach (var line in _output)
-            {
-                builder.AppendLine(line);
-            }
-
-            return builder.ToString();
-        }
-    }
+    private string CapturedOutput() => _output.Format("redis-server");
 
     private static InvalidOperationException NotInitialized() =>
         new("The Redis fixture is not initialized (InitializeAsync has not completed successfully).");
