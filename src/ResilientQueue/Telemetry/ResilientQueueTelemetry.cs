@@ -12,6 +12,12 @@ public static class ResilientQueueTelemetry
     /// <summary>The tag naming the queue (OpenTelemetry messaging convention).</summary>
     public const string QueueTag = "messaging.destination.name";
 
+    /// <summary>The tag naming the error type (the exception's short type name), OpenTelemetry's <c>error.type</c>.</summary>
+    public const string ErrorTypeTag = "error.type";
+
+    /// <summary>The tag naming the error category (<see cref="Errors.ErrorCategory"/>).</summary>
+    public const string ErrorCategoryTag = "resilientqueue.error.category";
+
     internal static readonly Meter Meter = new(Name, typeof(ResilientQueueTelemetry).Assembly.GetName().Version?.ToString());
 
     internal static readonly ActivitySource ActivitySource = new(Name, typeof(ResilientQueueTelemetry).Assembly.GetName().Version?.ToString());
@@ -20,6 +26,30 @@ public static class ResilientQueueTelemetry
         "resilientqueue.deadletter.trimmed",
         unit: "{job}",
         description: "Dead-letter entries removed by the store's bounds (reason: count or age).");
+
+    internal static readonly Counter<long> Enqueued = Meter.CreateCounter<long>("resilientqueue.jobs.enqueued", "{job}", "Jobs enqueued through the DI queue provider (duplicates by idempotency key not counted).");
+
+    internal static readonly Counter<long> Completed = Meter.CreateCounter<long>("resilientqueue.jobs.completed", "{job}", "Jobs whose handler (or timeout fallback) succeeded and whose ack was written.");
+
+    internal static readonly Counter<long> Failed = Meter.CreateCounter<long>("resilientqueue.jobs.failed", "{job}", "Handler failures, by error type and category.");
+
+    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("resilientqueue.jobs.retried", "{job}", "Failed jobs scheduled to run again (retry, pause, abort).");
+
+    internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("resilientqueue.jobs.dead_lettered", "{job}", "Failed jobs moved to the dead-letter store by the worker's decision.");
+
+    internal static readonly Counter<long> LeaseLost = Meter.CreateCounter<long>("resilientqueue.jobs.lease_lost", "{job}", "Jobs whose lease was lost while they ran; their outcome was not written.");
+
+    internal static readonly Counter<long> FallbackRan = Meter.CreateCounter<long>("resilientqueue.jobs.fallback", "{job}", "Timed-out jobs completed by the handler's timeout fallback.");
+
+    internal static readonly Counter<long> Released = Meter.CreateCounter<long>("resilientqueue.jobs.released", "{job}", "Leased jobs given back without spending an attempt (shutdown, abort).");
+
+    internal static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram<double>("resilientqueue.job.duration", "s", "How long handlers ran, by outcome.");
+
+    internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("resilientqueue.job.queue_wait", "s", "From when a job became available to when a worker started it.");
+
+    internal static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>("resilientqueue.jobs.in_flight", "{job}", "Jobs whose handler is running.");
+
+    internal static KeyValuePair<string, object?> Queue(string queue) => new(QueueTag, queue);
 
     internal static void RecordDeadLetterTrimmed(string queue, string reason, long count)
     {

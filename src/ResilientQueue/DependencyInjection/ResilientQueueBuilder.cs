@@ -1,0 +1,114 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ResilientQueue.Errors;
+using ResilientQueue.Processing;
+using ResilientQueue.Recovery;
+using ResilientQueue.Serialization;
+
+namespace ResilientQueue.DependencyInjection;
+
+/// <summary>Configures ResilientQueue in a service collection: the backend, per-queue options, error rules and handlers.</summary>
+public sealed class ResilientQueueBuilder
+{
+    private readonly HashSet<string> _handledQueues;
+
+    internal ResilientQueueBuilder(IServiceCollection services, HashSet<string> handledQueues)
+    {
+        Services = services;
+        _handledQueues = handledQueues;
+    }
+
+    /// <summary>The service collection, for backend packages that add their own services.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Uses the embedded in-memory backend (the default when no other backend is chosen).</summary>
+    /// <returns>This builder.</returns>
+    public ResilientQueueBuilder UseInMemory() => UseBackend<InMemoryJobQueueFactory>();
+
+    /// <summary>Uses a backend: replaces the registered <see cref="IJobQueueFactory"/>.</summary>
+    /// <typeparam name="TFactory">The backend's factory.</typeparam>
+    /// <returns>This builder.</returns>
+    public ResilientQueueBuilder UseBackend<TFactory>()
+        where TFactory : class, IJobQueueFactory
+    {
+        Services.Replace(ServiceDescriptor.Singleton<IJobQueueFactory, TFactory>());
+        return this;
+    }
+
+    /// <summary>Configures the options of one queue (capacity, attempts, retention, dead-letter bounds); validated when the queue is first used.</summary>
+    /// <param name="queueName">The queue.</param>
+    /// <param name="configure">Changes the options.</param>
+    /// <returns>This builder.</returns>
+    public ResilientQueueBuilder ConfigureQueue(string queueName, Action<JobQueueOptions> configure)
+    {
+        QueueNames.ThrowIfInvalid(queueName);
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(queueName, configure);
+        return this;
+    }
+
+    /// <summary>Adds error classification rules, applied before the built-in ones (see <see cref="DefaultErrorClassifier"/>).</summary>
+    /// <param name="configure">Adds rules.</param>
+    /// <returns>This builder.</returns>
+    public ResilientQueueBuilder ConfigureErrors(Action<ErrorClassifierOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Runs <typeparamref name="THandler"/> on the jobs of <paramref name="queueName"/> in a hosted worker. The handler is
+    /// resolved from a new scope for every job (registered as scoped unless already registered). One handler per queue.
+    /// </summary>
+    /// <typeparam name="THandler">The handler.</typeparam>
+    /// <typeparam name="TPayload">The payload type.</typeparam>
+    /// <param name="queueName">The queue.</param>
+    /// <param name="configure">Changes the worker's options; validated at start-up.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">The queue already has a handler.</exception>
+    public ResilientQueueBuilder AddHandler<THandler, TPayload>(string queueName, Action<JobWorkerOptions>? configure = null)
+        where THandler : class, IJobHandler<TPayload>
+    {
+        QueueNames.ThrowIfInvalid(queueName);
+        if (!_handledQueues.Add(queueName))
+        {
+            throw new InvalidOperationException($"Queue '{queueName}' already has a handler; a queue is consumed by one handler type.");
+        }
+
+        Services.AddOptions<JobWorkerOptions>(queueName)
+            .Configure(o =>
+            {
+                o.QueueName = queueName;
+                configure?.Invoke(o);
+                o.QueueName = queueName;
+            })
+            .ValidateOnStart();
+        Services.TryAddScoped<THandler>();
+        Services.AddKeyedSingleton(queueName, (sp, _) =>
+        {
+            JobWorkerOptions options = sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName);
+            return new JobWorkerState(queueName, sp.GetRequiredService<TimeProvider>(), options.EffectiveStallThreshold);
+        });
+        Services.AddSingleton<IHostedService>(sp => new JobWorker<THandler, TPayload>(
+            sp.GetRequiredService<IJobQueueProvider>().GetQueue(queueName),
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<IErrorClassifier>(),
+            sp.GetService<IRecoveryStrategy>(),
+            sp.GetRequiredService<IJobSerializer>(),
+            sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName),
+            sp.GetRequiredKeyedService<JobWorkerState>(queueName),
+            sp.GetRequiredService<TimeProvider>(),
+            Loggers.Of(sp).CreateLogger($"ResilientQueue.Worker.{queueName}")));
+        Services.Configure<HealthCheckServiceOptions>(o => o.Registrations.Add(new HealthCheckRegistration(
+            $"resilientqueue:{queueName}",
+            sp => new JobWorkerHealthCheck(sp.GetRequiredKeyedService<JobWorkerState>(queueName)),
+            failureStatus: null,
+            tags: ["resilientqueue"])));
+        return this;
+    }
+}

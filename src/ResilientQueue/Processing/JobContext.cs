@@ -1,0 +1,75 @@
+using ResilientQueue.Serialization;
+
+namespace ResilientQueue.Processing;
+
+/// <summary>One job as its handler sees it: the envelope, the typed payload, the attempt and the checkpoint.</summary>
+/// <typeparam name="TPayload">The payload type.</typeparam>
+public sealed class JobContext<TPayload>
+{
+    private readonly IJobQueue _queue;
+    private readonly IJobSerializer _serializer;
+    private readonly Action _onLeaseLost;
+
+    internal JobContext(IJobQueue queue, LeasedJob leased, TPayload payload, IJobSerializer serializer, Action onLeaseLost, CancellationToken cancellationToken)
+    {
+        _queue = queue;
+        Job = leased.Job;
+        Lease = leased.Lease;
+        Payload = payload;
+        _serializer = serializer;
+        _onLeaseLost = onLeaseLost;
+        CancellationToken = cancellationToken;
+        Checkpoint = leased.Job.Checkpoint;
+    }
+
+    /// <summary>The job's envelope, as fetched.</summary>
+    public Job Job { get; }
+
+    /// <summary>The job's id.</summary>
+    public string JobId => Job.Id;
+
+    /// <summary>The queue the job came from.</summary>
+    public string QueueName => Job.Queue;
+
+    /// <summary>The payload.</summary>
+    public TPayload Payload { get; }
+
+    /// <summary>This attempt's number, from 1 (attempts are counted at fetch).</summary>
+    public int Attempt => Job.Attempts;
+
+    /// <summary>When the job was enqueued.</summary>
+    public DateTimeOffset EnqueuedAt => Job.EnqueuedAt;
+
+    /// <summary>The lease this attempt holds.</summary>
+    public JobLease Lease { get; }
+
+    /// <summary>The same token the handler was given: cancelled on timeout, lease loss and the shutdown deadline.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>The checkpoint saved by an earlier attempt (or by this one), if any.</summary>
+    public ReadOnlyMemory<byte>? Checkpoint { get; private set; }
+
+    /// <summary>Reads the checkpoint as a <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The checkpoint's type.</typeparam>
+    /// <returns>The checkpoint, or <see langword="default"/> when there is none.</returns>
+    public T? GetCheckpoint<T>() => Checkpoint is { } bytes ? _serializer.Deserialize<T>(bytes) : default;
+
+    /// <summary>Saves a checkpoint: a retry of this job will see it in <see cref="Checkpoint"/>, so it can resume where this attempt stopped.</summary>
+    /// <typeparam name="T">The checkpoint's type.</typeparam>
+    /// <param name="checkpoint">The checkpoint.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the checkpoint is stored.</returns>
+    /// <exception cref="LeaseLostException">The lease was lost; the handler's token is cancelled too. Stop working on the job.</exception>
+    public async ValueTask SaveCheckpointAsync<T>(T checkpoint, CancellationToken cancellationToken = default)
+    {
+        byte[] bytes = _serializer.Serialize(checkpoint);
+        LeaseResult result = await _queue.SaveCheckpointAsync(Lease, bytes, cancellationToken).ConfigureAwait(false);
+        if (result == LeaseResult.LeaseLost)
+        {
+            _onLeaseLost();
+            result.ThrowIfLeaseLost(Lease);
+        }
+
+        Checkpoint = bytes;
+    }
+}

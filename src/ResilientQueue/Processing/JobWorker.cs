@@ -1,0 +1,570 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ResilientQueue.Errors;
+using ResilientQueue.Recovery;
+using ResilientQueue.Serialization;
+using ResilientQueue.Telemetry;
+
+namespace ResilientQueue.Processing;
+
+/// <summary>
+/// The hosted worker of one queue. A fetch loop keeps a local buffer of leased jobs full (batch fetches; idle, it waits
+/// for a wake-up with <see cref="IJobQueue.WaitForJobsAsync"/>); <see cref="JobWorkerOptions.Concurrency"/> handler
+/// loops run the jobs, each in its own DI scope, renewing its lease while it runs; successes are acknowledged in
+/// batches; failures are classified and the recovery strategy decides. On stop: fetching stops, buffered jobs are
+/// released at once, running jobs finish until the host's shutdown deadline, then are cancelled and released.
+/// </summary>
+internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
+    where THandler : class, IJobHandler<TPayload>
+{
+    private const int AckBatch = JobQueueOptions.MaxBatchSize;
+
+    private readonly IJobQueue _queue;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly IErrorClassifier _classifier;
+    private readonly IRecoveryStrategy _strategy;
+    private readonly IJobSerializer _serializer;
+    private readonly JobWorkerOptions _options;
+    private readonly JobWorkerState _state;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly KeyValuePair<string, object?> _queueTag;
+    private readonly Channel<LeasedJob> _buffer;
+    private readonly Channel<JobLease> _acks = Channel.CreateUnbounded<JobLease>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _hardStop = new();
+    private readonly ConcurrentDictionary<string, JobLease> _running = new(StringComparer.Ordinal);
+    private volatile bool _stopping;
+    private long _pausedUntilTicks;
+    private int _buffered;
+
+    public JobWorker(IJobQueue queue, IServiceScopeFactory scopes, IErrorClassifier classifier, IRecoveryStrategy? strategy, IJobSerializer serializer, JobWorkerOptions options, JobWorkerState state, TimeProvider time, ILogger logger)
+    {
+        _queue = queue;
+        _scopes = scopes;
+        _classifier = classifier;
+        _options = options.Copy();
+        _strategy = strategy ?? new DefaultRecoveryStrategy(_options.Backoff);
+        _serializer = serializer;
+        _state = state;
+        _time = time;
+        _logger = logger;
+        _queueTag = ResilientQueueTelemetry.Queue(queue.Name);
+        _buffer = Channel.CreateBounded<LeasedJob>(new BoundedChannelOptions(_options.EffectivePrefetch) { SingleWriter = true });
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _state.Started();
+        LogWorkerStarted(_logger, _queue.Name, _options.Concurrency, _options.EffectivePrefetch);
+        Task ackLoop = Task.Run(AckLoopAsync, CancellationToken.None);
+        Task[] handlerLoops = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(HandleLoopAsync, CancellationToken.None)).ToArray();
+        try
+        {
+            await FetchLoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stopping = true;
+            _buffer.Writer.TryComplete();
+            int released = 0;
+            while (_buffer.Reader.TryRead(out LeasedJob? unstarted))
+            {
+                Interlocked.Decrement(ref _buffered);
+                released += await ReleaseAsync(unstarted.Lease).ConfigureAwait(false) ? 1 : 0;
+            }
+
+            if (released > 0)
+            {
+                LogReleasedUnstarted(_logger, _queue.Name, released);
+            }
+
+            await Task.WhenAll(handlerLoops).ConfigureAwait(false);
+            _acks.Writer.TryComplete();
+            await ackLoop.ConfigureAwait(false);
+            _state.Stopped();
+            LogWorkerStopped(_logger, _queue.Name);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _hardStop))
+        {
+            // Cancels the fetch loop and waits for the running jobs, until the host's shutdown deadline.
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (ExecuteTask is { IsCompleted: false })
+        {
+            // The deadline passed and some handlers are still running (their tokens are cancelled): give their leases
+            // back now, so the jobs do not wait for the reaper. If such a handler finishes later, its ack is fenced out.
+            JobLease[] stillRunning = _running.Values.ToArray();
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            int released = 0;
+            foreach (JobLease lease in stillRunning)
+            {
+                released += await ReleaseAsync(lease, bounded.Token).ConfigureAwait(false) ? 1 : 0;
+            }
+
+            LogReleasedAtDeadline(_logger, _queue.Name, released);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _hardStop.Dispose();
+        base.Dispose();
+    }
+
+    private TimeSpan PausedFor => TimeSpan.FromTicks(Interlocked.Read(ref _pausedUntilTicks) - _time.GetUtcNow().UtcTicks);
+
+    private async Task FetchLoopAsync(CancellationToken stoppingToken)
+    {
+        int failures = 0;
+        while (!stoppingToken.IsCancellationRequested && _state.AbortReason is null)
+        {
+            try
+            {
+                if (PausedFor is { Ticks: > 0 } pause)
+                {
+                    _state.Alive();
+                    await Task.Delay(Min(pause, _options.PollInterval), _time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                int room = _options.EffectivePrefetch - Volatile.Read(ref _buffered);
+                if (room <= 0)
+                {
+                    _state.Alive();
+                    await _buffer.Writer.WaitToWriteAsync(stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                IReadOnlyList<LeasedJob> jobs = await _queue.FetchAsync(Math.Min(room, JobQueueOptions.MaxBatchSize), _options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+                _state.FetchSucceeded();
+                failures = 0;
+                if (jobs.Count == 0)
+                {
+                    await _queue.WaitForJobsAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+                    _state.Alive();
+                    continue;
+                }
+
+                foreach (LeasedJob job in jobs)
+                {
+                    Interlocked.Increment(ref _buffered);
+                    if (!_buffer.Writer.TryWrite(job))
+                    {
+                        // Only when the buffer was completed by a stop: give the job back.
+                        Interlocked.Decrement(ref _buffered);
+                        await ReleaseAsync(job.Lease).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The backend is unreachable (e.g. Redis restarting): back off and try again; the health check reports it.
+                failures++;
+                _state.FetchFailed($"{ex.GetType().Name}: {ex.Message}");
+                TimeSpan wait = Min(TimeSpan.FromMilliseconds(100 * Math.Pow(2, Math.Min(failures, 8))), TimeSpan.FromSeconds(30));
+                LogFetchFailed(_logger, ex, _queue.Name, failures, wait.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task HandleLoopAsync()
+    {
+        await foreach (LeasedJob job in _buffer.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            Interlocked.Decrement(ref _buffered);
+            if (_stopping || _state.AbortReason is not null)
+            {
+                await ReleaseAsync(job.Lease).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                await ProcessAsync(job).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // ProcessAsync handles the handler's exceptions; this is a bug or a backend failure while writing the
+                // outcome. The job's lease will run out and the reaper takes it back: nothing is lost.
+                LogOutcomeNotWritten(_logger, ex, _queue.Name, job.Job.Id);
+            }
+        }
+    }
+
+    private enum Outcome
+    {
+        Completed,
+        CompletedByFallback,
+        Failed,
+        LeaseLost,
+        Shutdown,
+    }
+
+    private async Task ProcessAsync(LeasedJob job)
+    {
+        JobLease lease = job.Lease;
+        _running[job.Job.Id] = lease;
+        ResilientQueueTelemetry.InFlight.Add(1, _queueTag);
+        TimeSpan waited = _time.GetUtcNow() - job.Job.AvailableAt;
+        ResilientQueueTelemetry.QueueWait.Record(Math.Max(waited.TotalSeconds, 0), _queueTag);
+        long started = _time.GetTimestamp();
+        using Activity? activity = StartActivity(job.Job);
+        using var leaseLost = new CancellationTokenSource();
+        using CancellationTokenSource? timeout = _options.JobTimeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        using var jobToken = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token, leaseLost.Token, timeout?.Token ?? CancellationToken.None);
+        using var stopRenewing = new CancellationTokenSource();
+        Task renewal = RenewLoopAsync(lease, leaseLost, stopRenewing.Token);
+        Outcome outcome;
+        Exception? error = null;
+        try
+        {
+            (outcome, error) = await RunHandlerAsync(job, leaseLost, timeout, jobToken.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stopRenewing.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(false);
+        }
+
+        if (leaseLost.IsCancellationRequested && outcome is not Outcome.Shutdown)
+        {
+            outcome = Outcome.LeaseLost; // whatever the handler returned, another worker may hold the job now
+        }
+
+        double seconds = _time.GetElapsedTime(started).TotalSeconds;
+        ResilientQueueTelemetry.ProcessingDuration.Record(seconds, _queueTag, new KeyValuePair<string, object?>("resilientqueue.outcome", outcome.ToString()));
+        switch (outcome)
+        {
+            case Outcome.Completed:
+            case Outcome.CompletedByFallback:
+                if (outcome == Outcome.CompletedByFallback)
+                {
+                    ResilientQueueTelemetry.FallbackRan.Add(1, _queueTag);
+                    LogFallbackRan(_logger, _queue.Name, job.Job.Id, job.Job.Attempts, _options.JobTimeout!.Value.TotalSeconds);
+                    activity?.SetTag("resilientqueue.fallback", true);
+                }
+
+                _acks.Writer.TryWrite(lease);
+                break;
+            case Outcome.LeaseLost:
+                ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
+                LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
+                activity?.SetStatus(ActivityStatusCode.Error, "lease lost");
+                break;
+            case Outcome.Shutdown:
+                await ReleaseAsync(lease).ConfigureAwait(false);
+                break;
+            case Outcome.Failed when error is not null:
+                activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+                activity?.SetTag(ResilientQueueTelemetry.ErrorTypeTag, error.GetType().Name);
+                await FailAsync(job, error).ConfigureAwait(false);
+                break;
+        }
+
+        _running.TryRemove(job.Job.Id, out _);
+        ResilientQueueTelemetry.InFlight.Add(-1, _queueTag);
+    }
+
+    private async Task<(Outcome Outcome, Exception? Error)> RunHandlerAsync(LeasedJob job, CancellationTokenSource leaseLost, CancellationTokenSource? timeout, CancellationToken token)
+    {
+        TPayload payload;
+        try
+        {
+            payload = _serializer.Deserialize<TPayload>(job.Job.Payload);
+        }
+        catch (Exception ex)
+        {
+            return (Outcome.Failed, ex); // a payload that cannot be read: the classifier makes it a validation failure
+        }
+
+        AsyncServiceScope scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            THandler handler = scope.ServiceProvider.GetRequiredService<THandler>();
+            var context = new JobContext<TPayload>(_queue, job, payload, _serializer, () => leaseLost.Cancel(), token);
+            try
+            {
+                await handler.HandleAsync(context, token).ConfigureAwait(false);
+                return (Outcome.Completed, null);
+            }
+            catch (Exception ex) when (leaseLost.IsCancellationRequested || ex is LeaseLostException)
+            {
+                return (Outcome.LeaseLost, null);
+            }
+            catch (OperationCanceledException) when (_hardStop.IsCancellationRequested)
+            {
+                return (Outcome.Shutdown, null);
+            }
+            catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true })
+            {
+                var timedOut = new TimeoutException($"Job '{job.Job.Id}' ran past its {_options.JobTimeout!.Value.TotalSeconds:0.###} s timeout (attempt {job.Job.Attempts}).");
+                if (handler is not IJobTimeoutFallback<TPayload> fallback)
+                {
+                    return (Outcome.Failed, timedOut);
+                }
+
+                using var fallbackToken = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token, leaseLost.Token);
+                try
+                {
+                    var fallbackContext = new JobContext<TPayload>(_queue, job, payload, _serializer, () => leaseLost.Cancel(), fallbackToken.Token);
+                    await fallback.HandleTimeoutAsync(fallbackContext, fallbackToken.Token).ConfigureAwait(false);
+                    return (Outcome.CompletedByFallback, null);
+                }
+                catch (Exception ex) when (leaseLost.IsCancellationRequested || ex is LeaseLostException)
+                {
+                    return (Outcome.LeaseLost, null);
+                }
+                catch (OperationCanceledException) when (_hardStop.IsCancellationRequested)
+                {
+                    return (Outcome.Shutdown, null);
+                }
+                catch (Exception ex)
+                {
+                    return (Outcome.Failed, ex);
+                }
+            }
+            catch (Exception ex)
+            {
+                return (Outcome.Failed, ex);
+            }
+        }
+    }
+
+    private async Task FailAsync(LeasedJob job, Exception error)
+    {
+        ErrorClassification classification;
+        RecoveryDecision decision;
+        try
+        {
+            classification = _classifier.Classify(error);
+            decision = _strategy.Decide(new RecoveryArguments(error, classification, job.Job.Attempts, job.Job.MaxAttempts));
+        }
+        catch (Exception ex)
+        {
+            // A classifier or strategy must not throw; if one does, retry with backoff rather than lose the job.
+            LogStrategyFailed(_logger, ex, _queue.Name, job.Job.Id);
+            classification = new ErrorClassification(ErrorCategory.Unknown);
+            decision = RecoveryDecision.Retry(_options.Backoff.GetDelay(Math.Max(job.Job.Attempts, 1)));
+        }
+
+        ErrorCategory category = classification.Category;
+        string errorType = error.GetType().Name;
+        ResilientQueueTelemetry.Failed.Add(1, _queueTag, new(ResilientQueueTelemetry.ErrorTypeTag, errorType), new(ResilientQueueTelemetry.ErrorCategoryTag, category.ToString()));
+        LogJobFailed(_logger, error, _queue.Name, job.Job.Id, job.Job.Attempts, job.Job.MaxAttempts, category, errorType, decision.Action);
+
+        LeaseResult result = await _queue.FailAsync(job.Lease, JobError.FromException(error, category), decision).ConfigureAwait(false);
+        if (result == LeaseResult.LeaseLost)
+        {
+            ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
+            LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
+            return;
+        }
+
+        var categoryTag = new KeyValuePair<string, object?>(ResilientQueueTelemetry.ErrorCategoryTag, category.ToString());
+        switch (decision.Action)
+        {
+            case RecoveryAction.Retry when decision.SpendsAttempt && job.Job.Attempts >= job.Job.MaxAttempts:
+            case RecoveryAction.DeadLetter:
+                ResilientQueueTelemetry.DeadLettered.Add(1, _queueTag, categoryTag);
+                LogDeadLettered(_logger, _queue.Name, job.Job.Id, job.Job.Attempts, category, decision.Reason ?? "max attempts exhausted");
+                break;
+            case RecoveryAction.Retry:
+                ResilientQueueTelemetry.Retried.Add(1, _queueTag, categoryTag);
+                break;
+            case RecoveryAction.Pause:
+                ResilientQueueTelemetry.Retried.Add(1, _queueTag, categoryTag);
+                PauseFetching(decision.Delay);
+                break;
+            case RecoveryAction.Abort:
+                ResilientQueueTelemetry.Released.Add(1, _queueTag);
+                _state.Aborted(decision.Reason ?? category.ToString());
+                LogAborted(_logger, _queue.Name, decision.Reason ?? category.ToString());
+                break;
+            case RecoveryAction.Skip:
+                LogSkipped(_logger, _queue.Name, job.Job.Id, decision.Reason ?? string.Empty);
+                break;
+        }
+    }
+
+    private void PauseFetching(TimeSpan duration)
+    {
+        long until = (_time.GetUtcNow() + duration).UtcTicks;
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _pausedUntilTicks);
+            if (current >= until)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _pausedUntilTicks, until, current) != current);
+        LogPaused(_logger, _queue.Name, duration.TotalSeconds);
+    }
+
+    private async Task RenewLoopAsync(JobLease lease, CancellationTokenSource leaseLost, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.EffectiveRenewInterval, _time, stop).ConfigureAwait(false);
+                try
+                {
+                    if (await _queue.RenewAsync(lease, _options.LeaseDuration, stop).ConfigureAwait(false) == LeaseResult.LeaseLost)
+                    {
+                        await leaseLost.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A transient backend error: try again at the next interval; if the lease runs out meanwhile and is
+                    // reaped, that renewal says so and the handler is cancelled.
+                    LogRenewFailed(_logger, ex, _queue.Name, lease.JobId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The job finished.
+        }
+    }
+
+    private async Task AckLoopAsync()
+    {
+        var batch = new List<JobLease>(AckBatch);
+        while (await _acks.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < AckBatch && _acks.Reader.TryRead(out JobLease lease))
+            {
+                batch.Add(lease);
+            }
+
+            try
+            {
+                IReadOnlyList<LeaseResult> results = await _queue.AckManyAsync(batch).ConfigureAwait(false);
+                int completed = results.Count(r => r == LeaseResult.Succeeded);
+                ResilientQueueTelemetry.Completed.Add(completed, _queueTag);
+                if (completed < results.Count)
+                {
+                    ResilientQueueTelemetry.LeaseLost.Add(results.Count - completed, _queueTag);
+                    LogAckLeaseLost(_logger, _queue.Name, results.Count - completed);
+                }
+            }
+            catch (Exception ex)
+            {
+                // The jobs stay leased; their leases run out and the reaper runs them again (at-least-once).
+                LogAckFailed(_logger, ex, _queue.Name, batch.Count);
+            }
+        }
+    }
+
+    private async Task<bool> ReleaseAsync(JobLease lease, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (await _queue.ReleaseAsync(lease, cancellationToken).ConfigureAwait(false) == LeaseResult.Succeeded)
+            {
+                ResilientQueueTelemetry.Released.Add(1, _queueTag);
+                return true;
+            }
+        }
+        catch (Exception ex)
+        {
+            LogReleaseFailed(_logger, ex, _queue.Name, lease.JobId);
+        }
+
+        return false;
+    }
+
+    private Activity? StartActivity(Job job)
+    {
+        ActivityContext parent = job.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out ActivityContext context) ? context : default;
+        Activity? activity = ResilientQueueTelemetry.ActivitySource.StartActivity($"process {job.Queue}", ActivityKind.Consumer, parent);
+        activity?.SetTag(ResilientQueueTelemetry.QueueTag, job.Queue);
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.message.id", job.Id);
+        activity?.SetTag("resilientqueue.attempt", job.Attempts);
+        return activity;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Worker of queue {Queue} started: concurrency {Concurrency}, prefetch {Prefetch}")]
+    private static partial void LogWorkerStarted(ILogger logger, string queue, int concurrency, int prefetch);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Worker of queue {Queue} stopped")]
+    private static partial void LogWorkerStopped(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Job {JobId} of queue {Queue} failed on attempt {Attempt} of {MaxAttempts}: category {ErrorCategory}, error type {ErrorType}; decision {Decision}")]
+    private static partial void LogJobFailed(ILogger logger, Exception exception, string queue, string jobId, int attempt, int maxAttempts, ErrorCategory errorCategory, string errorType, RecoveryAction decision);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Job {JobId} of queue {Queue} was dead-lettered after attempt {Attempt} ({ErrorCategory}): {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, string queue, string jobId, int attempt, ErrorCategory errorCategory, string reason);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job {JobId} of queue {Queue} lost its lease during attempt {Attempt}; its outcome was not written")]
+    private static partial void LogLeaseLost(ILogger logger, string queue, string jobId, int attempt);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {JobId} of queue {Queue} timed out after {TimeoutSeconds} s on attempt {Attempt}; the handler's fallback completed it")]
+    private static partial void LogFallbackRan(ILogger logger, string queue, string jobId, int attempt, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Worker of queue {Queue} pauses fetching for {Seconds} s (rate limited)")]
+    private static partial void LogPaused(ILogger logger, string queue, double seconds);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Critical, Message = "Worker of queue {Queue} stopped fetching: {Reason}. The job was kept; restart the worker once the cause is fixed")]
+    private static partial void LogAborted(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Job {JobId} of queue {Queue} was skipped: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string queue, string jobId, string reason);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not fetch (failure {Failures} in a row); trying again in {DelayMs} ms")]
+    private static partial void LogFetchFailed(ILogger logger, Exception exception, string queue, int failures, double delayMs);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not renew the lease of job {JobId}; trying again at the next interval")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, string queue, string jobId);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not acknowledge {Count} jobs; their leases will run out and they will run again")]
+    private static partial void LogAckFailed(ILogger logger, Exception exception, string queue, int count);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "Worker of queue {Queue}: {Count} acknowledgements found the lease lost; those jobs may run again elsewhere")]
+    private static partial void LogAckLeaseLost(ILogger logger, string queue, int count);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not release job {JobId}; its lease will run out and the reaper will take it back")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string queue, string jobId);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Worker of queue {Queue} released {Count} fetched but unstarted jobs on stop")]
+    private static partial void LogReleasedUnstarted(ILogger logger, string queue, int count);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Worker of queue {Queue} reached the shutdown deadline: cancelled the running jobs and released {Count} leases")]
+    private static partial void LogReleasedAtDeadline(ILogger logger, string queue, int count);
+
+    [LoggerMessage(EventId = 2017, Level = LogLevel.Error, Message = "Worker of queue {Queue}: the error classifier or recovery strategy threw for job {JobId}; retrying with backoff")]
+    private static partial void LogStrategyFailed(ILogger logger, Exception exception, string queue, string jobId);
+
+    [LoggerMessage(EventId = 2018, Level = LogLevel.Error, Message = "Worker of queue {Queue} could not write the outcome of job {JobId}; its lease will run out and it will run again")]
+    private static partial void LogOutcomeNotWritten(ILogger logger, Exception exception, string queue, string jobId);
+}
