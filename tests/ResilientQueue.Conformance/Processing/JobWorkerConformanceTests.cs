@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using ResilientQueue.Conformance.Infrastructure;
+using ResilientQueue.DependencyInjection;
+using ResilientQueue.Errors;
+using ResilientQueue.Processing;
+using ResilientQueue.Recovery;
+
+namespace ResilientQueue.Conformance.Processing;
+
+/// <summary>
+/// The hosted worker's behaviour, on every backend: each backend's test project subclasses this and says how to
+/// choose the backend. Everything goes through the public DI entry points (AddResilientQueue, AddHandler,
+/// IJobQueueProvider) with real time and short durations; every wait is bounded.
+/// </summary>
+public abstract class JobWorkerConformanceTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    private ServiceProvider? _services;
+    private IHostedService[] _workers = [];
+    private bool _stopped;
+
+    protected string QueueName { get; } = "work-" + Guid.NewGuid().ToString("N")[..12];
+
+    protected WorkerProbe Probe { get; } = new();
+
+    /// <summary>Chooses the backend under test.</summary>
+    protected abstract void UseBackend(ResilientQueueBuilder builder, IServiceCollection services);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        if (!_stopped)
+        {
+            await StopAsync(TimeSpan.FromSeconds(5));
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+    }
+
+    /// <summary>Builds the services with one worker on <see cref="QueueName"/> and starts it; returns the producer's view of the queue.</summary>
+    protected async Task<IJobQueue> StartAsync<THandler>(Action<JobWorkerOptions>? worker = null, Action<ResilientQueueBuilder>? builder = null, bool start = true)
+        where THandler : class, IJobHandler<Msg>
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(Probe);
+        services.AddLogging();
+        services.AddHealthChecks();
+        ResilientQueueBuilder b = services.AddResilientQueue();
+        UseBackend(b, services);
+        b.AddHandler<THandler, Msg>(QueueName, o =>
+        {
+            o.PollInterval = TimeSpan.FromMilliseconds(50);
+            o.Backoff = new BackoffPolicy(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), jitterRatio: 0);
+            worker?.Invoke(o);
+        });
+        builder?.Invoke(b);
+        _services = services.BuildServiceProvider();
+        _workers = _services.GetServices<IHostedService>().ToArray();
+        if (start)
+        {
+            foreach (IHostedService w in _workers)
+            {
+                await w.StartAsync(CancellationToken.None);
+            }
+        }
+
+        return _services.GetRequiredService<IJobQueueProvider>().GetQueue(QueueName);
+    }
+
+    /// <summary>Stops the workers as the host would, with a shutdown deadline.</summary>
+    protected async Task StopAsync(TimeSpan deadline)
+    {
+        _stopped = true;
+        using var timeout = new CancellationTokenSource(deadline);
+        foreach (IHostedService w in _workers)
+        {
+            await w.StopAsync(timeout.Token);
+        }
+    }
+
+    protected static Task<string> EnqueueAsync(IJobQueue queue, string text, EnqueueOptions? options = null) =>
+        queue.EnqueueObjectAsync(new Msg(text), options: options).AsTask().ContinueWith(t => t.Result.JobId, TaskScheduler.Default);
+
+    protected static async Task EventuallyAsync(Func<Task<bool>> condition, string because)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (watch.Elapsed > Patience)
+            {
+                throw new TimeoutException($"Not within {Patience.TotalSeconds} s: {because}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    protected static Task EventuallyAsync(Func<bool> condition, string because) => EventuallyAsync(() => Task.FromResult(condition()), because);
+
+    protected static async Task<bool> IsEmptyAsync(IJobQueue queue) => (await queue.GetStatusAsync()).Depth == 0;
+
+    [Fact]
+    public async Task Success_AcknowledgesTheJob_WithTheTypedPayload()
+    {
+        using var completed = new MetricCollector("resilientqueue.jobs.completed");
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        string id = await EnqueueAsync(queue, "hello");
+
+        await EventuallyAsync(() => IsEmptyAsync(queue), "the job is acknowledged");
+        Probe.Calls.Should().ContainSingle().Which.Should().Match<(string JobId, string Text, int Attempt, DateTimeOffset StartedAt)>(c => c.JobId == id && c.Text == "hello" && c.Attempt == 1);
+        await EventuallyAsync(() => completed.Sum(("messaging.destination.name", QueueName)) == 1, "the completion is counted");
+    }
+
+    [Fact]
+    public async Task TransientFailure_IsRetriedWithBackoff_ThenSucceeds()
+    {
+        Probe.Behaviour = (ctx, _) => ctx.Attempt == 1 ? throw new HttpRequestException("503", null, HttpStatusCode.ServiceUnavailable) : ValueTask.CompletedTask;
+        IJobQueue queue = await StartAsync<ProbeHandler>(builder: b => b.ConfigureQueue(QueueName, o => o.CompletedRetention = 10));
+
+        string id = await EnqueueAsync(queue, "flaky");
+
+        await EventuallyAsync(() => Probe.Completed.Contains(id), "the second attempt succeeds");
+        await EventuallyAsync(async () => (await queue.GetJobAsync(id))?.State == JobState.Completed, "the job is acknowledged");
+        Job job = (await queue.GetJobAsync(id))!;
+        job.Attempts.Should().Be(2);
+        job.Failures.Should().ContainSingle().Which.Should().Match<JobFailureRecord>(f => f.Category == ErrorCategory.Transient && f.Error == "HttpRequestException: 503");
+    }
+
+    [Fact]
+    public async Task EveryAttemptThrows_EndsDeadLettered_WithTheCategoryAndTheErrorText()
+    {
+        using var deadLettered = new MetricCollector("resilientqueue.jobs.dead_lettered");
+        Probe.Behaviour = (ctx, _) => throw new InvalidOperationException($"boom {ctx.Attempt}");
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        string id = await EnqueueAsync(queue, "doomed", new EnqueueOptions { MaxAttempts = 3 });
+
+        await EventuallyAsync(async () => await queue.DeadLetters.GetAsync(id) is not null, "the job is dead-lettered");
+        DeadLetter.DeadLetterEntry entry = (await queue.DeadLetters.GetAsync(id))!;
+        entry.Category.Should().Be(ErrorCategory.Unknown);
+        entry.Reason.Should().Be("Max attempts (3) exhausted. Last error: InvalidOperationException: boom 3");
+        entry.Job.Attempts.Should().Be(3);
+        entry.Job.Failures.Select(f => f.Error).Should().Equal("InvalidOperationException: boom 1", "InvalidOperationException: boom 2", "InvalidOperationException: boom 3");
+        Probe.Calls.Should().HaveCount(3);
+        await EventuallyAsync(() => deadLettered.Sum(("messaging.destination.name", QueueName), ("resilientqueue.error.category", "Unknown")) == 1, "the dead-letter is counted");
+    }
+
+    [Fact]
+    public async Task PoisonPayload_IsDeadLetteredAsValidation_AndTheWorkerCarriesOn()
+    {
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        string poison = (await queue.EnqueueAsync(Encoding.UTF8.GetBytes("{not json"))).JobId;
+        string good = await EnqueueAsync(queue, "fine");
+
+        await EventuallyAsync(() => Probe.Completed.Contains(good), "the next job is processed");
+        await EventuallyAsync(async () => await queue.DeadLetters.GetAsync(poison) is not null, "the poison job is dead-lettered");
+        DeadLetter.DeadLetterEntry entry = (await queue.DeadLetters.GetAsync(poison))!;
+        entry.Category.Should().Be(ErrorCategory.Validation);
+        entry.Job.Attempts.Should().Be(1, "a validation failure is not retried");
+        entry.Job.LastError.Should().StartWith("JsonException: ");
+        entry.Reason.Should().StartWith("Validation error, not retried: JsonException: ");
+        Probe.Calls.Select(c => c.JobId).Should().NotContain(poison, "the handler never sees a payload it cannot read");
+    }
+
+    [Fact]
+    public async Task RateLimited_PausesFetching_AndRunsTheJobAgainWithoutSpendingAnAttempt()
+    {
+        var pause = TimeSpan.FromMilliseconds(600);
+        DateTimeOffset? limitedAt = null;
+        Probe.Behaviour = (ctx, _) =>
+        {
+            if (ctx.Payload.Text == "limited" && limitedAt is null)
+            {
+                limitedAt = DateTimeOffset.UtcNow;
+                throw new RateLimitedException("429 Too Many Requests", retryAfter: pause);
+            }
+
+            return ValueTask.CompletedTask;
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.Concurrency = 1);
+
+        string limited = await EnqueueAsync(queue, "limited");
+        await EventuallyAsync(() => limitedAt is not null, "the first call is rate limited");
+        string next = await EnqueueAsync(queue, "next");
+
+        await EventuallyAsync(() => Probe.Completed.Contains(limited) && Probe.Completed.Contains(next), "both jobs complete after the pause");
+        var calls = Probe.Calls.ToArray();
+        calls.Where(c => c.JobId == limited).Select(c => c.Attempt).Should().Equal([1, 1], "a rate-limited attempt is given back");
+        calls.Single(c => c.JobId == next).StartedAt.Should().BeOnOrAfter(limitedAt!.Value + pause - TimeSpan.FromMilliseconds(50), "fetching paused for the Retry-After");
+    }
+
+    [Fact]
+    public async Task AuthFailure_StopsTheWorker_KeepsTheJob_AndReportsUnhealthy()
+    {
+        Probe.Behaviour = (_, _) => throw new HttpRequestException("401 Unauthorized", null, HttpStatusCode.Unauthorized);
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.Concurrency = 1);
+
+        string id = await EnqueueAsync(queue, "needs credentials");
+        await EventuallyAsync(() => Probe.Calls.Count == 1, "the job runs once");
+        await EventuallyAsync(async () => (await queue.GetJobAsync(id))?.State == JobState.Ready, "the job is kept, ready");
+        await EnqueueAsync(queue, "another");
+        await Task.Delay(300);
+
+        Probe.Calls.Should().ContainSingle("the worker stopped fetching");
+        Job job = (await queue.GetJobAsync(id))!;
+        job.Attempts.Should().Be(0, "an auth failure does not spend an attempt");
+        job.LastErrorCategory.Should().Be(ErrorCategory.Auth);
+        HealthReport health = await _services!.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("resilientqueue"));
+        health.Entries[$"resilientqueue:{QueueName}"].Status.Should().Be(HealthStatus.Unhealthy);
+        health.Entries[$"resilientqueue:{QueueName}"].Description.Should().Contain("Authentication failed");
+    }
+
+    [Fact]
+    public async Task HealthCheck_IsHealthy_WhileTheWorkerFetches()
+    {
+        await StartAsync<ProbeHandler>();
+        await Task.Delay(200);
+
+        HealthReport health = await _services!.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("resilientqueue"));
+
+        health.Entries[$"resilientqueue:{QueueName}"].Status.Should().Be(HealthStatus.Healthy);
+    }
+
+    [Fact]
+    public async Task LeaseLost_CancelsTheHandler_AndItsOutcomeIsNotWritten()
+    {
+        using var leaseLost = new MetricCollector("resilientqueue.jobs.lease_lost");
+        var firstLease = new TaskCompletionSource<JobLease>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int calls = 0;
+        Probe.Behaviour = async (ctx, ct) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                firstLease.SetResult(ctx.Lease);
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct); // until the lease is found lost
+            }
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(o =>
+        {
+            o.LeaseDuration = TimeSpan.FromSeconds(1);
+            o.RenewInterval = TimeSpan.FromMilliseconds(100);
+        });
+
+        string id = await EnqueueAsync(queue, "taken away");
+        JobLease lease = await firstLease.Task.WaitAsync(Patience);
+        (await queue.ReleaseAsync(lease)).Should().Be(LeaseResult.Succeeded, "the test takes the job away, as a reaper would");
+
+        await EventuallyAsync(() => Probe.Cancelled.Contains(id), "the first handler's token is cancelled");
+        await EventuallyAsync(() => Probe.Completed.Contains(id), "the job runs again and completes");
+        await EventuallyAsync(() => IsEmptyAsync(queue), "the second run's ack is written");
+        await EventuallyAsync(() => leaseLost.Sum(("messaging.destination.name", QueueName)) >= 1, "the lost lease is counted");
+    }
+
+    [Fact]
+    public async Task Timeout_WithAFallback_CompletesTheJob_AndRecordsThatTheFallbackRan()
+    {
+        using var fallback = new MetricCollector("resilientqueue.jobs.fallback");
+        Probe.Behaviour = async (_, ct) => await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+        IJobQueue queue = await StartAsync<FallbackProbeHandler>(o => o.JobTimeout = TimeSpan.FromMilliseconds(200));
+
+        string id = await EnqueueAsync(queue, "slow");
+
+        await EventuallyAsync(() => IsEmptyAsync(queue), "the fallback completes the job");
+        Probe.FallbackCalls.Should().Equal(id);
+        Probe.Calls.Should().ContainSingle("the job is not retried");
+        await EventuallyAsync(() => fallback.Sum(("messaging.destination.name", QueueName)) == 1, "the fallback is counted");
+    }
+
+    [Fact]
+    public async Task Timeout_WithoutAFallback_FailsWithTimeoutException_AndRetries()
+    {
+        Probe.Behaviour = async (ctx, ct) =>
+        {
+            if (ctx.Attempt == 1)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            }
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.JobTimeout = TimeSpan.FromMilliseconds(200), b => b.ConfigureQueue(QueueName, o => o.CompletedRetention = 10));
+
+        string id = await EnqueueAsync(queue, "slow once");
+
+        await EventuallyAsync(async () => (await queue.GetJobAsync(id))?.State == JobState.Completed, "the retry completes");
+        Job job = (await queue.GetJobAsync(id))!;
+        job.Attempts.Should().Be(2);
+        job.Failures.Should().ContainSingle().Which.Error.Should().StartWith("TimeoutException: Job '" + id + "' ran past its 0.2 s timeout");
+        job.Failures[0].Category.Should().Be(ErrorCategory.Transient);
+    }
+
+    [Fact]
+    public async Task Checkpoint_SavedByAFailedAttempt_IsSeenByTheRetry()
+    {
+        int? resumedFrom = null;
+        Probe.Behaviour = async (ctx, ct) =>
+        {
+            if (ctx.Attempt == 1)
+            {
+                await ctx.SaveCheckpointAsync(new PageCheckpoint(17), ct);
+                throw new IOException("connection reset");
+            }
+
+            resumedFrom = ctx.GetCheckpoint<PageCheckpoint>()?.Page;
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        string id = await EnqueueAsync(queue, "long crawl");
+
+        await EventuallyAsync(() => Probe.Completed.Contains(id), "the retry completes");
+        resumedFrom.Should().Be(17);
+    }
+
+    [Fact]
+    public async Task Concurrency_IsHonoured()
+    {
+        Probe.Behaviour = async (_, ct) => await Task.Delay(100, ct);
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.Concurrency = 3);
+
+        await queue.EnqueueManyAsync(Enumerable.Range(0, 12).Select(i => new JobSubmission(Encoding.UTF8.GetBytes($"{{\"text\":\"{i}\"}}"))).ToArray());
+
+        await EventuallyAsync(() => IsEmptyAsync(queue), "all jobs complete");
+        Probe.MaxRunning.Should().Be(3);
+        Probe.Completed.Should().HaveCount(12);
+    }
+
+    [Fact]
+    public async Task Shutdown_LetsTheRunningJobFinish_AndReleasesUnstartedJobsAtOnce_WithoutSpendingAttempts()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Probe.Behaviour = async (_, _) => await gate.Task;
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => { o.Concurrency = 1; o.Prefetch = 4; });
+        await queue.EnqueueManyAsync(Enumerable.Range(0, 4).Select(i => new JobSubmission(Encoding.UTF8.GetBytes($"{{\"text\":\"{i}\"}}"))).ToArray());
+        await EventuallyAsync(() => Probe.Calls.Count == 1, "the first job runs");
+        await EventuallyAsync(async () => (await queue.GetStatusAsync()).Active == 4, "the rest are prefetched");
+
+        Task stopping = StopAsync(TimeSpan.FromSeconds(10));
+
+        await EventuallyAsync(async () => (await queue.GetStatusAsync()) is { Ready: 3, Active: 1 }, "the unstarted jobs are released at once");
+        stopping.IsCompleted.Should().BeFalse("the running job is still finishing");
+        gate.SetResult();
+        await stopping.WaitAsync(Patience);
+
+        QueueStatus status = await queue.GetStatusAsync();
+        status.Should().Match<QueueStatus>(s => s.Ready == 3 && s.Active == 0 && s.Delayed == 0 && s.Dead == 0);
+        Probe.Completed.Should().ContainSingle();
+        foreach (LeasedJob released in await queue.FetchAsync(10, TimeSpan.FromSeconds(30)))
+        {
+            released.Job.Attempts.Should().Be(1, "a release gives the attempt back, so this fetch is the first counted attempt");
+        }
+    }
+
+    [Fact]
+    public async Task Shutdown_AtTheDeadline_CancelsTheRunningJob_AndReleasesIt()
+    {
+        Probe.Behaviour = async (_, ct) => await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.Concurrency = 1);
+        string id = await EnqueueAsync(queue, "endless");
+        await EventuallyAsync(() => Probe.Calls.Count == 1, "the job runs");
+
+        await StopAsync(TimeSpan.FromMilliseconds(300));
+
+        await EventuallyAsync(async () => (await queue.GetJobAsync(id))?.State == JobState.Ready, "the job is released");
+        (await queue.GetJobAsync(id))!.Attempts.Should().Be(0);
+        await EventuallyAsync(() => Probe.Cancelled.Contains(id), "the handler's token was cancelled at the deadline");
+    }
+
+    [Fact]
+    public async Task Shutdown_AtTheDeadline_ReleasesAJobWhoseHandlerIgnoresCancellation_AndFencesItsLateAck()
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Probe.Behaviour = async (_, _) =>
+        {
+            await Task.Delay(1500, CancellationToken.None); // ignores its token
+            finished.SetResult();
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.Concurrency = 1);
+        string id = await EnqueueAsync(queue, "stubborn");
+        await EventuallyAsync(() => Probe.Calls.Count == 1, "the job runs");
+
+        var watch = Stopwatch.StartNew();
+        await StopAsync(TimeSpan.FromMilliseconds(300));
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1.4), "stop returns at the deadline, not when the handler ends");
+
+        Job job = (await queue.GetJobAsync(id))!;
+        job.State.Should().Be(JobState.Ready, "the lease was given back at the deadline");
+        job.Attempts.Should().Be(0);
+        await finished.Task.WaitAsync(Patience);
+        await Task.Delay(200);
+        (await queue.GetJobAsync(id))!.State.Should().Be(JobState.Ready, "the late handler's ack is fenced out");
+    }
+
+    [Fact]
+    public async Task Tracing_TheProducerSpanIsTheParentOfTheConsumerSpan()
+    {
+        var activities = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "ResilientQueue",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activities.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        string id = await EnqueueAsync(queue, "traced");
+
+        await EventuallyAsync(() => activities.Any(a => a.Kind == ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == id), "the consumer span ends");
+        Activity send = activities.Single(a => a.Kind == ActivityKind.Producer && (string?)a.GetTagItem("messaging.message.id") == id);
+        Activity process = activities.Single(a => a.Kind == ActivityKind.Consumer && (string?)a.GetTagItem("messaging.message.id") == id);
+        process.TraceId.Should().Be(send.TraceId);
+        process.ParentSpanId.Should().Be(send.SpanId);
+        process.DisplayName.Should().Be($"process {QueueName}");
+    }
+
+    [Fact]
+    public async Task Metrics_CountFailuresByErrorTypeAndCategory_AndRetries()
+    {
+        using var failed = new MetricCollector("resilientqueue.jobs.failed");
+        using var retried = new MetricCollector("resilientqueue.jobs.retried");
+        Probe.Behaviour = (ctx, _) => ctx.Attempt == 1 ? throw new TimeoutException("upstream timed out") : ValueTask.CompletedTask;
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        string id = await EnqueueAsync(queue, "x");
+
+        await EventuallyAsync(() => Probe.Completed.Contains(id), "the retry completes");
+        failed.Sum(("messaging.destination.name", QueueName), ("error.type", "TimeoutException"), ("resilientqueue.error.category", "Transient")).Should().Be(1);
+        retried.Sum(("messaging.destination.name", QueueName)).Should().Be(1);
+    }
+
+    private sealed record PageCheckpoint(int Page);
+}
