@@ -61,6 +61,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         _state.Started();
         LogWorkerStarted(_logger, _queue.Name, _options.Concurrency, _options.EffectivePrefetch);
         Task ackLoop = Task.Run(AckLoopAsync, CancellationToken.None);
+        Task statusLoop = Task.Run(() => StatusLoopAsync(stoppingToken), CancellationToken.None);
         Task[] handlerLoops = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(HandleLoopAsync, CancellationToken.None)).ToArray();
         try
         {
@@ -85,6 +86,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
             await Task.WhenAll(handlerLoops).ConfigureAwait(false);
             _acks.Writer.TryComplete();
             await ackLoop.ConfigureAwait(false);
+            await statusLoop.ConfigureAwait(false);
+            ResilientQueueTelemetry.LastStatus.TryRemove(_queue.Name, out _);
             _state.Stopped();
             LogWorkerStopped(_logger, _queue.Name);
         }
@@ -479,6 +482,34 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
             {
                 // The jobs stay leased; their leases run out and the reaper runs them again (at-least-once).
                 LogAckFailed(_logger, ex, _queue.Name, batch.Count);
+            }
+        }
+    }
+
+    private async Task StatusLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                ResilientQueueTelemetry.LastStatus[_queue.Name] = await _queue.GetStatusAsync(stoppingToken).ConfigureAwait(false);
+                await Task.Delay(_options.StatusInterval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // The fetch loop reports an unreachable backend; the gauge keeps its last reading.
+                try
+                {
+                    await Task.Delay(_options.StatusInterval, _time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }

@@ -36,6 +36,9 @@ public sealed class JobWorkerOptions
     /// </summary>
     public TimeSpan? StallThreshold { get; set; }
 
+    /// <summary>How often the worker reads its queue's counts for the <c>resilientqueue.queue.depth</c> gauge. Default: 5 seconds. From 100 ms to 1 hour.</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     internal int EffectivePrefetch => Prefetch ?? Math.Clamp(Concurrency * 2, 16, JobQueueOptions.MaxBatchSize);
 
     internal TimeSpan EffectiveRenewInterval => RenewInterval ?? LeaseDuration / 3;
@@ -84,6 +87,11 @@ public sealed class JobWorkerOptions
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(1))
         {
             problems.Add($"JobWorkerOptions.PollInterval must be from 10 ms to 1 minute, was {PollInterval}.");
+        }
+
+        if (StatusInterval < TimeSpan.FromMilliseconds(100) || StatusInterval > TimeSpan.FromHours(1))
+        {
+            problems.Add($"JobWorkerOptions.StatusInterval must be from 100 ms to 1 hour, was {StatusInterval}.");
         }
 
         if (Backoff is null)

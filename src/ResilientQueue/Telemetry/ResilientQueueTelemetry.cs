@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -49,7 +50,28 @@ public static class ResilientQueueTelemetry
 
     internal static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>("resilientqueue.jobs.in_flight", "{job}", "Jobs whose handler is running.");
 
+    /// <summary>The last counts each running worker read of its queue, for the depth gauge.</summary>
+    internal static readonly ConcurrentDictionary<string, QueueStatus> LastStatus = new(StringComparer.Ordinal);
+
+    internal static readonly ObservableGauge<long> Depth = Meter.CreateObservableGauge(
+        "resilientqueue.queue.depth",
+        ObserveDepth,
+        "{job}",
+        "Jobs in each state of each queue a worker in this process consumes (read every StatusInterval).");
+
     internal static KeyValuePair<string, object?> Queue(string queue) => new(QueueTag, queue);
+
+    private static IEnumerable<Measurement<long>> ObserveDepth()
+    {
+        foreach ((string queue, QueueStatus status) in LastStatus)
+        {
+            var tag = Queue(queue);
+            yield return new(status.Ready, tag, new("resilientqueue.state", "ready"));
+            yield return new(status.Delayed, tag, new("resilientqueue.state", "delayed"));
+            yield return new(status.Active, tag, new("resilientqueue.state", "active"));
+            yield return new(status.Dead, tag, new("resilientqueue.state", "dead"));
+        }
+    }
 
     internal static void RecordDeadLetterTrimmed(string queue, string reason, long count)
     {

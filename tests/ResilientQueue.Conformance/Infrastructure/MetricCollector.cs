@@ -30,3 +30,38 @@ public sealed class MetricCollector : IDisposable
 
     public void Dispose() => _listener.Dispose();
 }
+
+/// <summary>Reads the current values of an observable instrument of the ResilientQueue meter.</summary>
+public static class ObservableReader
+{
+    /// <summary>Collects the instrument once and returns its measurements whose tags include every given tag.</summary>
+    public static long[] Read(string instrumentName, params (string Key, object? Value)[] tags)
+    {
+        var values = new List<long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "ResilientQueue" && instrument.Name == instrumentName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, measured, _) =>
+        {
+            KeyValuePair<string, object?>[] all = measured.ToArray();
+            if (tags.All(t => all.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))))
+            {
+                lock (values)
+                {
+                    values.Add(value);
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        lock (values)
+        {
+            return values.ToArray();
+        }
+    }
+}

@@ -437,5 +437,32 @@ public abstract class JobWorkerConformanceTests : IAsyncLifetime
         retried.Sum(("messaging.destination.name", QueueName)).Should().Be(1);
     }
 
+    [Fact]
+    public async Task Metrics_TheDepthGauge_ReportsTheQueuesCountsByState()
+    {
+        await using var gate = new GateHolder();
+        Probe.Behaviour = async (_, _) => await gate.Gate.Task;
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => { o.Concurrency = 1; o.Prefetch = 1; o.StatusInterval = TimeSpan.FromMilliseconds(100); });
+        await queue.EnqueueManyAsync(Enumerable.Range(0, 5).Select(i => new JobSubmission(Encoding.UTF8.GetBytes($"{{\"text\":\"{i}\"}}"))).ToArray());
+        await EventuallyAsync(() => Probe.Calls.Count == 1, "one job runs, one is prefetched");
+
+        await EventuallyAsync(
+            () => ObservableReader.Read("resilientqueue.queue.depth", ("messaging.destination.name", QueueName), ("resilientqueue.state", "ready")).SequenceEqual([3L])
+                  && ObservableReader.Read("resilientqueue.queue.depth", ("messaging.destination.name", QueueName), ("resilientqueue.state", "active")).SequenceEqual([2L]),
+            "the gauge shows 3 ready and 2 active");
+        gate.Gate.SetResult();
+    }
+
+    private sealed class GateHolder : IAsyncDisposable
+    {
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask DisposeAsync()
+        {
+            Gate.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     private sealed record PageCheckpoint(int Page);
 }
