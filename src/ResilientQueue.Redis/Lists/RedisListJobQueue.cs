@@ -21,7 +21,7 @@ namespace ResilientQueue.Redis.Lists;
 /// Use one <see cref="IConnectionMultiplexer"/> per process. Run Redis with <c>maxmemory-policy noeviction</c>: an
 /// evicted key is a lost job.
 /// </remarks>
-public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
+public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDisposable
 {
     private static readonly RedisValue[] NoValues = [];
 
@@ -454,6 +454,32 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable
         if (_owned is not null)
         {
             await _owned.CloseAsync().ConfigureAwait(false);
+            ((IDisposable)_owned).Dispose();
+        }
+    }
+
+    /// <summary>Stops listening for wake-ups and, if this queue created its connection, closes it (synchronously).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (_subscription is not null)
+        {
+            try
+            {
+                _redis.GetSubscriber().Unsubscribe(_keys.NotifyChannel, _onNotify);
+            }
+            catch (RedisException)
+            {
+                // The connection is gone; so is the subscription.
+            }
+        }
+
+        if (_owned is not null)
+        {
             ((IDisposable)_owned).Dispose();
         }
     }

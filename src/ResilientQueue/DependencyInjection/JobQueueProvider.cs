@@ -1,29 +1,61 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace ResilientQueue.DependencyInjection;
 
-/// <summary>One queue per name, created by the backend's factory with the name's options, disposed with the container.</summary>
-internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor<JobQueueOptions> options) : IJobQueueProvider, IAsyncDisposable
+/// <summary>
+/// One queue per name, created by the backend's factory with the name's options, disposed with the container
+/// (synchronously or asynchronously). A creation that fails (invalid options) is not cached: the next call tries again.
+/// </summary>
+internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor<JobQueueOptions> options) : IJobQueueProvider, IDisposable, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<IJobQueue>> _queues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ProducerJobQueue> _queues = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
 
     public IJobQueue GetQueue(string queueName)
     {
         QueueNames.ThrowIfInvalid(queueName);
-        return _queues.GetOrAdd(
-            queueName,
-            name => new Lazy<IJobQueue>(() => new ProducerJobQueue(factory.Create(name, options.Get(name))), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+        lock (_gate)
+        {
+            if (!_queues.TryGetValue(queueName, out ProducerJobQueue? queue))
+            {
+                queue = new ProducerJobQueue(factory.Create(queueName, options.Get(queueName)));
+                _queues.Add(queueName, queue);
+            }
+
+            return queue;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (ProducerJobQueue queue in TakeAll())
+        {
+            (queue.Inner as IDisposable)?.Dispose();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (Lazy<IJobQueue> queue in _queues.Values)
+        foreach (ProducerJobQueue queue in TakeAll())
         {
-            if (queue.IsValueCreated && ((ProducerJobQueue)queue.Value).Inner is IAsyncDisposable disposable)
+            if (queue.Inner is IAsyncDisposable asyncDisposable)
             {
-                await disposable.DisposeAsync().ConfigureAwait(false);
+                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
             }
+            else
+            {
+                (queue.Inner as IDisposable)?.Dispose();
+            }
+        }
+    }
+
+    private ProducerJobQueue[] TakeAll()
+    {
+        lock (_gate)
+        {
+            ProducerJobQueue[] all = [.. _queues.Values];
+            _queues.Clear();
+            return all;
         }
     }
 }

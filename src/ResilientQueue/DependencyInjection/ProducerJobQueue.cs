@@ -33,7 +33,7 @@ internal sealed class ProducerJobQueue(IJobQueue inner) : IJobQueue
     {
         using Activity? activity = StartSend();
         IReadOnlyList<JobSubmission> traced = jobs;
-        if (activity is not null && jobs is not null)
+        if ((activity ?? Activity.Current) is not null && jobs is not null)
         {
             var copy = new JobSubmission[jobs.Count];
             for (int i = 0; i < jobs.Count; i++)
@@ -92,7 +92,10 @@ internal sealed class ProducerJobQueue(IJobQueue inner) : IJobQueue
 
     private static EnqueueOptions? WithTraceParent(EnqueueOptions? options, Activity? activity)
     {
-        if (activity is null || options?.TraceParent is not null)
+        // Our send span when someone listens to it; otherwise the caller's current span (e.g. the ASP.NET Core request),
+        // so the consumer joins the trace either way.
+        activity ??= Activity.Current;
+        if (activity is null || activity.IdFormat != ActivityIdFormat.W3C || options?.TraceParent is not null)
         {
             return options;
         }
