@@ -110,10 +110,11 @@ public interface IJobQueue
     /// the dead-letter store after its max attempts. A lease is valid until it is reaped, even past its deadline.
     /// </summary>
     /// <param name="maxCount">The most jobs to take back; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="olderThan">Only leases that ran out at least this long ago; zero (the default) for every expired lease.</param>
     /// <param name="dryRun"><see langword="true"/> to change nothing and return what would be done.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The jobs taken back (or that would be), oldest deadline first.</returns>
-    ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, TimeSpan olderThan = default, bool dryRun = false, CancellationToken cancellationToken = default);
 
     /// <summary>Reads one job in any state.</summary>
     /// <param name="jobId">The job's id.</param>

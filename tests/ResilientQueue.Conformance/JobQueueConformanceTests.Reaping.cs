@@ -103,6 +103,24 @@ public abstract partial class JobQueueConformanceTests
     }
 
     [Fact]
+    public async Task Reap_OlderThan_TakesOnlyLeasesThatRanOutLongEnoughAgo()
+    {
+        IJobQueue queue = await NewQueueAsync();
+        await EnqueueAsync(queue, "long expired");
+        LeasedJob old = await FetchOneAsync(queue, TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromMinutes(10));
+        await EnqueueAsync(queue, "just expired");
+        LeasedJob fresh = await FetchOneAsync(queue, TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(2));
+
+        (await queue.ReapExpiredAsync(10, olderThan: TimeSpan.FromMinutes(5), dryRun: true)).Select(r => r.JobId).Should().Equal(old.Job.Id);
+        (await queue.ReapExpiredAsync(10, olderThan: TimeSpan.FromMinutes(5))).Select(r => r.JobId).Should().Equal(old.Job.Id);
+
+        (await queue.GetJobAsync(fresh.Job.Id))!.State.Should().Be(JobState.Active);
+        await FluentActions.Awaiting(() => queue.ReapExpiredAsync(10, olderThan: TimeSpan.FromSeconds(-1)).AsTask()).Should().ThrowAsync<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
     public async Task Reap_WithACountOutOfRange_Throws()
     {
         IJobQueue queue = await NewQueueAsync();

@@ -306,16 +306,17 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, TimeSpan olderThan = default, bool dryRun = false, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.ReapCount(maxCount);
+        JobArguments.Reap(maxCount, olderThan);
         RedisResult[] reply = (RedisResult[])(await EvalAsync(
             LuaScripts.Reap,
             [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Dead, _keys.Delayed, _keys.Lease, _keys.Attempts],
             [
                 JobArguments.Now(_time).ToUnixTimeMilliseconds(), maxCount, dryRun ? 1 : 0, _options.DeadLetter.MaxEntries,
                 (long)_options.DeadLetter.MaxAge.TotalMilliseconds, _channel, (int)ErrorCategory.LeaseExpired,
+                (long)JobArguments.CeilingToMilliseconds(olderThan).TotalMilliseconds,
             ]).ConfigureAwait(false))!;
         var reaped = new ReapedJob[reply.Length - 1];
         for (int i = 0; i < reaped.Length; i++)

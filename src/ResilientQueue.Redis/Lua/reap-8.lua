@@ -15,6 +15,7 @@
 
   ARGV[1] now (ms)   ARGV[2] n (1..1000)   ARGV[3] dry run (1/0)   ARGV[4] dead-letter max entries
   ARGV[5] dead-letter max age (ms)   ARGV[6] notify channel   ARGV[7] category LeaseExpired (ErrorCategory value)
+  ARGV[8] minimum age of an expired lease (ms): only deadlines at or before now - ARGV[8]
 
   Returns {{id, action (0 requeued, 1 dead-lettered), attempts, max attempts, deadline (ms)}..., {trimmed...}}:
           the last element lists dead-letter trims as in fail-8. The recorded error reads
@@ -29,7 +30,7 @@ local dry = ARGV[3] == '1'
 local max_entries, max_age, channel = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local cat = tonumber(ARGV[7])
 
-local expired = redis.call('ZRANGEBYSCORE', active, '-inf', fmt(now), 'WITHSCORES', 'LIMIT', 0, n)
+local expired = redis.call('ZRANGEBYSCORE', active, '-inf', fmt(now - tonumber(ARGV[8])), 'WITHSCORES', 'LIMIT', 0, n)
 local out, trimmed = {}, {}
 local wake, died = false, false
 for i = 1, #expired, 2 do

@@ -70,7 +70,7 @@ internal sealed class ProducerJobQueue(IJobQueue inner) : IJobQueue
 
     public ValueTask<LeaseResult> SaveCheckpointAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken = default) => Inner.SaveCheckpointAsync(lease, checkpoint, cancellationToken);
 
-    public ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default) => Inner.ReapExpiredAsync(maxCount, dryRun, cancellationToken);
+    public ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, TimeSpan olderThan = default, bool dryRun = false, CancellationToken cancellationToken = default) => Inner.ReapExpiredAsync(maxCount, olderThan, dryRun, cancellationToken);
 
     public ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default) => Inner.GetJobAsync(jobId, cancellationToken);
 

@@ -313,19 +313,20 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, bool dryRun = false, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, TimeSpan olderThan = default, bool dryRun = false, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        JobArguments.ReapCount(maxCount);
+        JobArguments.Reap(maxCount, olderThan);
         var reaped = new List<ReapedJob>();
         List<Entry>? allTrimmed = null;
         lock (_gate)
         {
             DateTimeOffset now = JobArguments.Now(_time);
             var expired = new List<Entry>();
+            DateTimeOffset expiredBy = now - JobArguments.CeilingToMilliseconds(olderThan);
             foreach (Entry entry in _active)
             {
-                if (entry.LeaseExpiresAt > now || expired.Count == maxCount)
+                if (entry.LeaseExpiresAt > expiredBy || expired.Count == maxCount)
                 {
                     break;
                 }

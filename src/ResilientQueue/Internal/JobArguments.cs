@@ -166,11 +166,16 @@ internal static class JobArguments
         }
     }
 
-    internal static void ReapCount(int maxCount)
+    internal static void Reap(int maxCount, TimeSpan olderThan)
     {
         if (maxCount is < 1 or > JobQueueOptions.MaxBatchSize)
         {
             throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount, $"A reap takes 1 to {JobQueueOptions.MaxBatchSize} jobs.");
+        }
+
+        if (olderThan < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan, "The age of an expired lease cannot be negative.");
         }
     }
 
