@@ -116,6 +116,18 @@ public interface IJobQueue
     /// <returns>The jobs taken back (or that would be), oldest deadline first.</returns>
     ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, TimeSpan olderThan = default, bool dryRun = false, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Claims a maintenance turn (e.g. the reaper's) for <paramref name="turn"/>, across every process sharing the
+    /// queue: of concurrent claims with the same name within one turn exactly one succeeds, and the next claim succeeds
+    /// once the turn has passed. Use it so that N processes do not all run the same periodic work.
+    /// </summary>
+    /// <param name="name">What the turn is for, e.g. <c>reaper</c>: letters, digits, <c>-</c> and <c>_</c>, 1 to 64 characters.</param>
+    /// <param name="holder">Who claims it (e.g. machine and process), stored for operators.</param>
+    /// <param name="turn">How long the turn lasts; more than zero, at most one day.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when this call claimed the turn.</returns>
+    ValueTask<bool> TryClaimTurnAsync(string name, string holder, TimeSpan turn, CancellationToken cancellationToken = default);
+
     /// <summary>Reads one job in any state.</summary>
     /// <param name="jobId">The job's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -335,6 +335,20 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A string <c>{rq:q}:turn:&lt;name&gt;</c> holding <c>holder|until-ms</c>, written by <c>turn-1.lua</c> when absent or past
+    /// (the caller's clock decides; the server TTL only collects it).
+    /// </remarks>
+    public async ValueTask<bool> TryClaimTurnAsync(string name, string holder, TimeSpan turn, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        turn = JobArguments.Turn(name, holder, turn);
+        long now = JobArguments.Now(_time).ToUnixTimeMilliseconds();
+        RedisResult reply = await EvalAsync(LuaScripts.Turn, [_keys.Meta], [name, holder, now, (long)turn.TotalMilliseconds]).ConfigureAwait(false);
+        return (long)reply == 1;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -30,10 +30,11 @@ internal static class LuaScripts
     public static readonly RedisScript Requeue = Load("requeue-5");
     public static readonly RedisScript Purge = Load("purge-3");
     public static readonly RedisScript DeadList = Load("deadlist-3");
+    public static readonly RedisScript Turn = Load("turn-1");
 
     /// <summary>Every script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, Ack, Fail, Renew, Release, Checkpoint, Reap, GetJob, Status, Peek, Requeue, Purge, DeadList];
+        [Enqueue, Fetch, Ack, Fail, Renew, Release, Checkpoint, Reap, GetJob, Status, Peek, Requeue, Purge, DeadList, Turn];
 
     /// <summary>The names of every embedded script file (without includes), to check none is left unused.</summary>
     public static IEnumerable<string> EmbeddedScriptNames =>

@@ -68,6 +68,9 @@ internal sealed class RedisKeys
     /// <summary><c>{rq:q}:x:&lt;id&gt;</c> — the rarely needed mutable fields of one job, a hash created only when one is set.</summary>
     public RedisKey Extra(string jobId) => Prefix + "x:" + jobId;
 
+    /// <summary><c>{rq:q}:turn:&lt;name&gt;</c> — a maintenance turn (e.g. the reaper's): <c>holder|until-ms</c>, a string.</summary>
+    public RedisKey Turn(string name) => Prefix + "turn:" + name;
+
     /// <summary><c>{rq:q}:idem:&lt;key&gt;</c> — an idempotency key, a string holding the job id, expiring after the window.</summary>
     public RedisKey Idempotency(string key) => Prefix + "idem:" + key;
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ResilientQueue.Processing;
+using ResilientQueue.Reaping;
 
 namespace ResilientQueue.DependencyInjection;
 
@@ -27,5 +28,15 @@ internal sealed class JobWorkerOptionsValidator : IValidateOptions<JobWorkerOpti
     {
         IReadOnlyList<string> problems = options.Validate();
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => $"Worker of queue '{name}': {p}"));
+    }
+}
+
+/// <summary>Validates the reaper's options at start-up.</summary>
+internal sealed class StaleJobReaperOptionsValidator : IValidateOptions<StaleJobReaperOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StaleJobReaperOptions options)
+    {
+        IReadOnlyList<string> problems = options.Validate();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -72,6 +72,8 @@ internal sealed class ProducerJobQueue(IJobQueue inner) : IJobQueue
 
     public ValueTask<IReadOnlyList<ReapedJob>> ReapExpiredAsync(int maxCount, TimeSpan olderThan = default, bool dryRun = false, CancellationToken cancellationToken = default) => Inner.ReapExpiredAsync(maxCount, olderThan, dryRun, cancellationToken);
 
+    public ValueTask<bool> TryClaimTurnAsync(string name, string holder, TimeSpan turn, CancellationToken cancellationToken = default) => Inner.TryClaimTurnAsync(name, holder, turn, cancellationToken);
+
     public ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default) => Inner.GetJobAsync(jobId, cancellationToken);
 
     public ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default) => Inner.GetStatusAsync(cancellationToken);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResilientQueue.Errors;
 using ResilientQueue.Processing;
+using ResilientQueue.Reaping;
 using ResilientQueue.Recovery;
 using ResilientQueue.Serialization;
 
@@ -62,6 +63,39 @@ public sealed class ResilientQueueBuilder
     }
 
     /// <summary>
+    /// Runs the stale-job reaper in this app: it takes back expired leases of every queue with a handler here (and of
+    /// <see cref="StaleJobReaperOptions.Queues"/>), one process per queue per interval. Safe to call more than once.
+    /// </summary>
+    /// <param name="configure">Changes the reaper's options; validated at start-up.</param>
+    /// <returns>This builder.</returns>
+    public ResilientQueueBuilder AddStaleJobReaper(Action<StaleJobReaperOptions>? configure = null)
+    {
+        OptionsBuilder<StaleJobReaperOptions> options = Services.AddOptions<StaleJobReaperOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (Services.Any(d => d.ServiceType == typeof(ReaperMarker)))
+        {
+            return this;
+        }
+
+        Services.AddSingleton<ReaperMarker>();
+        options.ValidateOnStart();
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StaleJobReaperOptions>, StaleJobReaperOptionsValidator>());
+        HashSet<string> handled = _handledQueues;
+        Services.AddSingleton<IHostedService>(sp =>
+        {
+            StaleJobReaperOptions o = sp.GetRequiredService<IOptions<StaleJobReaperOptions>>().Value;
+            IJobQueueProvider provider = sp.GetRequiredService<IJobQueueProvider>();
+            IJobQueue[] queues = handled.Concat(o.Queues).Distinct(StringComparer.Ordinal).Select(provider.GetQueue).ToArray();
+            return new StaleJobReaper(queues, o, sp.GetRequiredService<TimeProvider>(), Loggers.Of(sp).CreateLogger("ResilientQueue.Reaper"));
+        });
+        return this;
+    }
+
+    /// <summary>
     /// Runs <typeparamref name="THandler"/> on the jobs of <paramref name="queueName"/> in a hosted worker. The handler is
     /// resolved from a new scope for every job (registered as scoped unless already registered). One handler per queue.
     /// </summary>
@@ -111,4 +145,7 @@ public sealed class ResilientQueueBuilder
             tags: ["resilientqueue"])));
         return this;
     }
+
+    /// <summary>Marks that the reaper's hosted service is registered.</summary>
+    private sealed class ReaperMarker;
 }

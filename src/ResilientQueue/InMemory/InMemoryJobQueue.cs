@@ -29,6 +29,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     private readonly Queue<Entry> _completed = new();
     private readonly Dictionary<string, (string JobId, long ExpiresTicks)> _idempotency = new(StringComparer.Ordinal);
     private readonly Queue<(string Key, long ExpiresTicks)> _idempotencyExpiry = new();
+    private readonly Dictionary<string, DateTimeOffset> _turns = new(StringComparer.Ordinal);
 
     private long _readyCount;
     private long _sequence;
@@ -361,6 +362,24 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
         LogTrims(allTrimmed);
         return ValueTask.FromResult<IReadOnlyList<ReapedJob>>(reaped);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryClaimTurnAsync(string name, string holder, TimeSpan turn, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        turn = JobArguments.Turn(name, holder, turn);
+        lock (_gate)
+        {
+            DateTimeOffset now = JobArguments.Now(_time);
+            if (_turns.TryGetValue(name, out DateTimeOffset until) && until > now)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _turns[name] = now + turn;
+            return ValueTask.FromResult(true);
+        }
     }
 
     /// <inheritdoc />

@@ -203,6 +203,24 @@ internal static class JobArguments
         }
     }
 
+    /// <summary>Checks a maintenance turn and returns its duration in whole milliseconds, rounded up.</summary>
+    internal static TimeSpan Turn(string name, string holder, TimeSpan turn)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(holder);
+        if (name.Length > 64 || name.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_')))
+        {
+            throw new ArgumentException($"A turn name has 1 to 64 ASCII letters, digits, '-' or '_'; '{name}' does not.", nameof(name));
+        }
+
+        if (turn <= TimeSpan.Zero || turn > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(turn), turn, "A turn lasts more than zero and at most one day.");
+        }
+
+        return CeilingToMilliseconds(turn);
+    }
+
     internal static void JobId(string jobId, string paramName = "jobId") => ArgumentException.ThrowIfNullOrEmpty(jobId, paramName);
 
     private static void CheckText(string? value, string name, int maxLength)

@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using ResilientQueue.Conformance.Infrastructure;
+using ResilientQueue.Errors;
+using ResilientQueue.Reaping;
+
+namespace ResilientQueue.Conformance.Processing;
+
+/// <summary>The stale-job reaper on every backend (manual time: leases run out when the test says so).</summary>
+public abstract class StaleJobReaperConformanceTests
+{
+    protected ManualTimeProvider Time { get; } = new();
+
+    /// <summary>Creates a queue of the backend under test, shared by everything in one test (several "processes").</summary>
+    protected abstract IJobQueue CreateQueue(string name, JobQueueOptions options, TimeProvider time);
+
+    private IJobQueue NewQueue() => CreateQueue("reap-" + Guid.NewGuid().ToString("N")[..12], new JobQueueOptions { DefaultMaxAttempts = 2 }, Time);
+
+    private StaleJobReaper NewReaper(IJobQueue queue) =>
+        new([queue], new StaleJobReaperOptions { Interval = TimeSpan.FromSeconds(30) }, Time, NullLogger.Instance);
+
+    private async Task<List<string>> LeaseAndCrashAsync(IJobQueue queue, int count)
+    {
+        await queue.EnqueueManyAsync(Enumerable.Range(0, count).Select(i => new JobSubmission(new byte[] { (byte)i })).ToArray());
+        var ids = (await queue.FetchAsync(count, TimeSpan.FromSeconds(10))).Select(j => j.Job.Id).ToList();
+        Time.Advance(TimeSpan.FromSeconds(11)); // every worker "crashed": no ack, the leases run out
+        return ids;
+    }
+
+    [Fact]
+    public async Task Reaper_RequeuesAStaleJobWithItsAttemptsKept_AndCountsIt()
+    {
+        using var reaped = new MetricCollector("resilientqueue.jobs.reaped");
+        IJobQueue queue = NewQueue();
+        List<string> ids = await LeaseAndCrashAsync(queue, 3);
+
+        (await NewReaper(queue).ReapQueueAsync(queue, CancellationToken.None)).Should().Be(3);
+
+        foreach (string id in ids)
+        {
+            Job job = (await queue.GetJobAsync(id))!;
+            job.State.Should().Be(JobState.Ready);
+            job.Attempts.Should().Be(1);
+            job.LastErrorCategory.Should().Be(ErrorCategory.LeaseExpired);
+        }
+
+        reaped.Sum(("messaging.destination.name", queue.Name), ("resilientqueue.reap.action", "requeued")).Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Reaper_AtMaxAttempts_DeadLettersWithLeaseExpired()
+    {
+        using var reaped = new MetricCollector("resilientqueue.jobs.reaped");
+        IJobQueue queue = NewQueue();
+        StaleJobReaper reaper = NewReaper(queue);
+        string id = (await LeaseAndCrashAsync(queue, 1))[0];
+        await reaper.ReapQueueAsync(queue, CancellationToken.None);
+        (await queue.FetchAsync(1, TimeSpan.FromSeconds(10))).Should().ContainSingle(); // attempt 2 of 2 crashes too
+        Time.Advance(TimeSpan.FromSeconds(31));         // and the reaper's next turn comes
+
+        (await reaper.ReapQueueAsync(queue, CancellationToken.None)).Should().Be(1);
+
+        DeadLetter.DeadLetterEntry entry = (await queue.DeadLetters.GetAsync(id))!;
+        entry.Category.Should().Be(ErrorCategory.LeaseExpired);
+        entry.Job.Attempts.Should().Be(2);
+        reaped.Sum(("messaging.destination.name", queue.Name), ("resilientqueue.reap.action", "dead_lettered")).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Reapers_InTwoProcesses_HandleEachJobOnce_AndOnlyOneReapsPerInterval()
+    {
+        IJobQueue queue = NewQueue();
+        List<string> ids = await LeaseAndCrashAsync(queue, 50);
+        StaleJobReaper first = NewReaper(queue), second = NewReaper(queue);
+
+        int[] counts = await Task.WhenAll(
+            Task.Run(() => first.ReapQueueAsync(queue, CancellationToken.None)),
+            Task.Run(() => second.ReapQueueAsync(queue, CancellationToken.None)));
+
+        counts.Sum().Should().Be(50);
+        counts.Should().Contain(0, "the other process did not have the turn");
+        (await queue.GetStatusAsync()).Should().Match<QueueStatus>(s => s.Ready == 50 && s.Active == 0);
+        foreach (string id in ids)
+        {
+            (await queue.GetJobAsync(id))!.Failures.Should().ContainSingle("each job was reaped once");
+        }
+    }
+
+    [Fact]
+    public async Task DryRun_ReportsWhatWouldBeReaped_AndChangesNothing()
+    {
+        IJobQueue queue = NewQueue();
+        List<string> ids = await LeaseAndCrashAsync(queue, 2);
+
+        IReadOnlyList<ReapedJob> plan = await queue.ReapExpiredAsync(100, dryRun: true);
+
+        plan.Select(p => p.JobId).Should().BeEquivalentTo(ids);
+        (await queue.GetStatusAsync()).Active.Should().Be(2);
+        (await NewReaper(queue).ReapQueueAsync(queue, CancellationToken.None)).Should().Be(2, "the dry run left them for the real reap");
+    }
+}
