@@ -87,8 +87,8 @@ public abstract class JobWorkerConformanceTests : IAsyncLifetime
         }
     }
 
-    protected static Task<string> EnqueueAsync(IJobQueue queue, string text, EnqueueOptions? options = null) =>
-        queue.EnqueueObjectAsync(new Msg(text), options: options).AsTask().ContinueWith(t => t.Result.JobId, TaskScheduler.Default);
+    protected static async Task<string> EnqueueAsync(IJobQueue queue, string text, EnqueueOptions? options = null) =>
+        (await queue.EnqueueObjectAsync(new Msg(text), options: options)).JobId;
 
     protected static async Task EventuallyAsync(Func<Task<bool>> condition, string because)
     {
