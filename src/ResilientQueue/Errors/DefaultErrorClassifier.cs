@@ -49,7 +49,6 @@ public sealed class DefaultErrorClassifier : IErrorClassifier
     {
         RateLimitedException limited => new(ErrorCategory.RateLimited, limited.RetryAfter),
         HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } => new(ErrorCategory.Auth),
-        UnauthorizedAccessException => new(ErrorCategory.Auth),
         HttpRequestException { StatusCode: HttpStatusCode.TooManyRequests } => new(ErrorCategory.RateLimited),
         HttpRequestException { StatusCode: { } status } when (int)status >= 500 => new(ErrorCategory.Transient),
         HttpRequestException { StatusCode: null } => new(ErrorCategory.Transient),

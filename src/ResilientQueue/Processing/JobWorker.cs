@@ -18,7 +18,7 @@ namespace ResilientQueue.Processing;
 /// batches; failures are classified and the recovery strategy decides. On stop: fetching stops, buffered jobs are
 /// released at once, running jobs finish until the host's shutdown deadline, then are cancelled and released.
 /// </summary>
-internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
+internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService, IHostedLifecycleService
     where THandler : class, IJobHandler<TPayload>
 {
     private const int AckBatch = JobQueueOptions.MaxBatchSize;
@@ -34,9 +34,11 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _queueTag;
     private readonly Channel<LeasedJob> _buffer;
-    private readonly Channel<JobLease> _acks = Channel.CreateUnbounded<JobLease>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<JobLease> _acks = Channel.CreateUnbounded<JobLease>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly CancellationTokenSource _stopFetching = new();
+    private readonly CancellationTokenSource _aborted = new();
     private readonly CancellationTokenSource _hardStop = new();
-    private readonly ConcurrentDictionary<string, JobLease> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
     private volatile bool _stopping;
     private long _pausedUntilTicks;
     private int _buffered;
@@ -56,28 +58,59 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         _buffer = Channel.CreateBounded<LeasedJob>(new BoundedChannelOptions(_options.EffectivePrefetch) { SingleWriter = true });
     }
 
+    /// <summary>A job whose handler runs: stop at the deadline releases it only while it is still <see cref="Running"/>.</summary>
+    private sealed class RunningJob(JobLease lease)
+    {
+        public const int Running = 0;
+        public const int WritingOutcome = 1;
+        public const int ReleasedAtDeadline = 2;
+
+        private int _phase;
+
+        public JobLease Lease { get; } = lease;
+
+        /// <summary>Moves Running → <paramref name="phase"/>; false when another phase was taken first.</summary>
+        public bool TryEnter(int phase) => Interlocked.CompareExchange(ref _phase, phase, Running) == Running;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>At the start of the host's shutdown, before any service's StopAsync: every worker stops fetching at once.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _stopFetching.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _state.Started();
         LogWorkerStarted(_logger, _queue.Name, _options.Concurrency, _options.EffectivePrefetch);
+        using var fetching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopFetching.Token, _aborted.Token);
         Task ackLoop = Task.Run(AckLoopAsync, CancellationToken.None);
-        Task statusLoop = Task.Run(() => StatusLoopAsync(stoppingToken), CancellationToken.None);
+        Task statusLoop = Task.Run(() => StatusLoopAsync(fetching.Token), CancellationToken.None);
         Task[] handlerLoops = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(HandleLoopAsync, CancellationToken.None)).ToArray();
         try
         {
-            await FetchLoopAsync(stoppingToken).ConfigureAwait(false);
+            await FetchLoopAsync(fetching.Token).ConfigureAwait(false);
         }
         finally
         {
             _stopping = true;
             _buffer.Writer.TryComplete();
-            int released = 0;
-            while (_buffer.Reader.TryRead(out LeasedJob? unstarted))
+            var unstarted = new List<JobLease>();
+            while (_buffer.Reader.TryRead(out LeasedJob? job))
             {
                 Interlocked.Decrement(ref _buffered);
-                released += await ReleaseAsync(unstarted.Lease).ConfigureAwait(false) ? 1 : 0;
+                unstarted.Add(job.Lease);
             }
 
+            int released = await ReleaseAllAsync(unstarted, _hardStop.Token).ConfigureAwait(false);
             if (released > 0)
             {
                 LogReleasedUnstarted(_logger, _queue.Name, released);
@@ -96,6 +129,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
+        _stopFetching.Cancel();
         using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _hardStop))
         {
             // Cancels the fetch loop and waits for the running jobs, until the host's shutdown deadline.
@@ -104,23 +138,29 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
 
         if (ExecuteTask is { IsCompleted: false })
         {
-            // The deadline passed and some handlers are still running (their tokens are cancelled): give their leases
-            // back now, so the jobs do not wait for the reaper. If such a handler finishes later, its ack is fenced out.
-            JobLease[] stillRunning = _running.Values.ToArray();
+            // The deadline passed. Jobs still running (their tokens are cancelled) are given back now, so they do not
+            // wait for the reaper; jobs whose outcome is being written are left to that write. Finished jobs whose ack
+            // is still queued are acknowledged now. A handler that finishes later is fenced out.
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            int released = 0;
-            foreach (JobLease lease in stillRunning)
+            var release = new List<JobLease>();
+            foreach (RunningJob job in _running.Values)
             {
-                released += await ReleaseAsync(lease, bounded.Token).ConfigureAwait(false) ? 1 : 0;
+                if (job.TryEnter(RunningJob.ReleasedAtDeadline))
+                {
+                    release.Add(job.Lease);
+                }
             }
 
+            int released = await ReleaseAllAsync(release, bounded.Token).ConfigureAwait(false);
+            await FlushAcksAsync(bounded.Token).ConfigureAwait(false);
             LogReleasedAtDeadline(_logger, _queue.Name, released);
         }
     }
 
     public override void Dispose()
     {
-        _hardStop.Dispose();
+        // The cancellation sources are cancelled, never disposed: loops that outlive a stop may still read their tokens.
+        _hardStop.Cancel();
         base.Dispose();
     }
 
@@ -143,8 +183,18 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                 int room = _options.EffectivePrefetch - Volatile.Read(ref _buffered);
                 if (room <= 0)
                 {
+                    // Every handler is busy and the buffer is full: the loop is alive, waiting for room.
                     _state.Alive();
-                    await _buffer.Writer.WaitToWriteAsync(stoppingToken).ConfigureAwait(false);
+                    using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    poll.CancelAfter(_options.PollInterval);
+                    try
+                    {
+                        await _buffer.Writer.WaitToWriteAsync(poll.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                    }
+
                     continue;
                 }
 
@@ -165,7 +215,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                     {
                         // Only when the buffer was completed by a stop: give the job back.
                         Interlocked.Decrement(ref _buffered);
-                        await ReleaseAsync(job.Lease).ConfigureAwait(false);
+                        await ReleaseAllAsync([job.Lease], CancellationToken.None).ConfigureAwait(false);
                     }
                 }
             }
@@ -175,10 +225,12 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
             }
             catch (Exception ex)
             {
-                // The backend is unreachable (e.g. Redis restarting): back off and try again; the health check reports it.
+                // The backend is unreachable (e.g. Redis restarting): back off and try again; the health check reports
+                // Degraded. The backoff stays well under the stall threshold, so an outage is not reported as a hang.
                 failures++;
                 _state.FetchFailed($"{ex.GetType().Name}: {ex.Message}");
-                TimeSpan wait = Min(TimeSpan.FromMilliseconds(100 * Math.Pow(2, Math.Min(failures, 8))), TimeSpan.FromSeconds(30));
+                TimeSpan cap = Min(TimeSpan.FromSeconds(30), _options.EffectiveStallThreshold / 3);
+                TimeSpan wait = Min(TimeSpan.FromMilliseconds(100 * Math.Pow(2, Math.Min(failures, 8))), cap);
                 LogFetchFailed(_logger, ex, _queue.Name, failures, wait.TotalMilliseconds);
                 try
                 {
@@ -197,20 +249,26 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         await foreach (LeasedJob job in _buffer.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             Interlocked.Decrement(ref _buffered);
-            if (_stopping || _state.AbortReason is not null)
-            {
-                await ReleaseAsync(job.Lease).ConfigureAwait(false);
-                continue;
-            }
-
             try
             {
+                // A rate-limit pause holds back buffered jobs too, not only the fetches.
+                while (!_stopping && _state.AbortReason is null && PausedFor is { Ticks: > 0 } pause)
+                {
+                    await Task.Delay(Min(pause, _options.PollInterval), _time, _hardStop.Token).ConfigureAwait(false);
+                }
+
+                if (_stopping || _state.AbortReason is not null)
+                {
+                    await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+                    continue;
+                }
+
                 await ProcessAsync(job).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                // ProcessAsync handles the handler's exceptions; this is a bug or a backend failure while writing the
-                // outcome. The job's lease will run out and the reaper takes it back: nothing is lost.
+                // ProcessAsync handles the handler's exceptions; this is a backend failure while writing the outcome.
+                // The job's lease will run out and the reaper takes it back: nothing is lost.
                 LogOutcomeNotWritten(_logger, ex, _queue.Name, job.Job.Id);
             }
         }
@@ -228,8 +286,34 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
     private async Task ProcessAsync(LeasedJob job)
     {
         JobLease lease = job.Lease;
-        _running[job.Job.Id] = lease;
+
+        // The job may have waited in the buffer: renew its lease before starting when it is due (or check it is still
+        // ours), so a job whose lease ran out meanwhile is never run alongside the worker that now holds it.
+        if (_time.GetUtcNow() >= lease.ExpiresAt - _options.LeaseDuration + _options.EffectiveRenewInterval
+            && await _queue.RenewAsync(lease, _options.LeaseDuration).ConfigureAwait(false) == LeaseResult.LeaseLost)
+        {
+            ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
+            LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
+            return;
+        }
+
+        var running = new RunningJob(lease);
+        _running[lease.Token] = running;
         ResilientQueueTelemetry.InFlight.Add(1, _queueTag);
+        try
+        {
+            await RunAndWriteOutcomeAsync(job, running).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running.TryRemove(lease.Token, out _);
+            ResilientQueueTelemetry.InFlight.Add(-1, _queueTag);
+        }
+    }
+
+    private async Task RunAndWriteOutcomeAsync(LeasedJob job, RunningJob running)
+    {
+        JobLease lease = job.Lease;
         TimeSpan waited = _time.GetUtcNow() - job.Job.AvailableAt;
         ResilientQueueTelemetry.QueueWait.Record(Math.Max(waited.TotalSeconds, 0), _queueTag);
         long started = _time.GetTimestamp();
@@ -238,7 +322,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         using CancellationTokenSource? timeout = _options.JobTimeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
         using var jobToken = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token, leaseLost.Token, timeout?.Token ?? CancellationToken.None);
         using var stopRenewing = new CancellationTokenSource();
-        Task renewal = RenewLoopAsync(lease, leaseLost, stopRenewing.Token);
+        Task renewal = RenewLoopAsync(lease, leaseLost, started, stopRenewing.Token);
         Outcome outcome;
         Exception? error = null;
         try
@@ -258,6 +342,11 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
 
         double seconds = _time.GetElapsedTime(started).TotalSeconds;
         ResilientQueueTelemetry.ProcessingDuration.Record(seconds, _queueTag, new KeyValuePair<string, object?>("resilientqueue.outcome", outcome.ToString()));
+        if (!running.TryEnter(RunningJob.WritingOutcome))
+        {
+            return; // the shutdown deadline already gave the lease back
+        }
+
         switch (outcome)
         {
             case Outcome.Completed:
@@ -277,7 +366,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                 activity?.SetStatus(ActivityStatusCode.Error, "lease lost");
                 break;
             case Outcome.Shutdown:
-                await ReleaseAsync(lease).ConfigureAwait(false);
+                await ReleaseAllAsync([lease], CancellationToken.None).ConfigureAwait(false);
                 break;
             case Outcome.Failed when error is not null:
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
@@ -285,9 +374,6 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                 await FailAsync(job, error).ConfigureAwait(false);
                 break;
         }
-
-        _running.TryRemove(job.Job.Id, out _);
-        ResilientQueueTelemetry.InFlight.Add(-1, _queueTag);
     }
 
     private async Task<(Outcome Outcome, Exception? Error)> RunHandlerAsync(LeasedJob job, CancellationTokenSource leaseLost, CancellationTokenSource? timeout, CancellationToken token)
@@ -303,9 +389,18 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         }
 
         AsyncServiceScope scope = _scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        try
         {
-            THandler handler = scope.ServiceProvider.GetRequiredService<THandler>();
+            THandler handler;
+            try
+            {
+                handler = scope.ServiceProvider.GetRequiredService<THandler>();
+            }
+            catch (Exception ex)
+            {
+                return (Outcome.Failed, ex); // the handler cannot be created (DI misconfiguration, a throwing constructor)
+            }
+
             var context = new JobContext<TPayload>(_queue, job, payload, _serializer, () => leaseLost.Cancel(), token);
             try
             {
@@ -316,42 +411,58 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
             {
                 return (Outcome.LeaseLost, null);
             }
-            catch (OperationCanceledException) when (_hardStop.IsCancellationRequested)
+            catch (Exception) when (_hardStop.IsCancellationRequested)
             {
-                return (Outcome.Shutdown, null);
+                return (Outcome.Shutdown, null); // also a cancellation the handler wrapped in another exception
             }
             catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true })
             {
-                var timedOut = new TimeoutException($"Job '{job.Job.Id}' ran past its {_options.JobTimeout!.Value.TotalSeconds:0.###} s timeout (attempt {job.Job.Attempts}).");
-                if (handler is not IJobTimeoutFallback<TPayload> fallback)
-                {
-                    return (Outcome.Failed, timedOut);
-                }
-
-                using var fallbackToken = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token, leaseLost.Token);
-                try
-                {
-                    var fallbackContext = new JobContext<TPayload>(_queue, job, payload, _serializer, () => leaseLost.Cancel(), fallbackToken.Token);
-                    await fallback.HandleTimeoutAsync(fallbackContext, fallbackToken.Token).ConfigureAwait(false);
-                    return (Outcome.CompletedByFallback, null);
-                }
-                catch (Exception ex) when (leaseLost.IsCancellationRequested || ex is LeaseLostException)
-                {
-                    return (Outcome.LeaseLost, null);
-                }
-                catch (OperationCanceledException) when (_hardStop.IsCancellationRequested)
-                {
-                    return (Outcome.Shutdown, null);
-                }
-                catch (Exception ex)
-                {
-                    return (Outcome.Failed, ex);
-                }
+                return await TimedOutAsync(job, handler, payload, leaseLost).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 return (Outcome.Failed, ex);
             }
+        }
+        finally
+        {
+            try
+            {
+                await scope.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogScopeDisposeFailed(_logger, ex, _queue.Name, job.Job.Id);
+            }
+        }
+    }
+
+    private async Task<(Outcome Outcome, Exception? Error)> TimedOutAsync(LeasedJob job, THandler handler, TPayload payload, CancellationTokenSource leaseLost)
+    {
+        var timedOut = new TimeoutException($"Job '{job.Job.Id}' ran past its {_options.JobTimeout!.Value.TotalSeconds:0.###} s timeout (attempt {job.Job.Attempts}).");
+        if (handler is not IJobTimeoutFallback<TPayload> fallback)
+        {
+            return (Outcome.Failed, timedOut);
+        }
+
+        using var fallbackToken = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token, leaseLost.Token);
+        try
+        {
+            var fallbackContext = new JobContext<TPayload>(_queue, job, payload, _serializer, () => leaseLost.Cancel(), fallbackToken.Token);
+            await fallback.HandleTimeoutAsync(fallbackContext, fallbackToken.Token).ConfigureAwait(false);
+            return (Outcome.CompletedByFallback, null);
+        }
+        catch (Exception ex) when (leaseLost.IsCancellationRequested || ex is LeaseLostException)
+        {
+            return (Outcome.LeaseLost, null);
+        }
+        catch (Exception) when (_hardStop.IsCancellationRequested)
+        {
+            return (Outcome.Shutdown, null);
+        }
+        catch (Exception ex)
+        {
+            return (Outcome.Failed, ex);
         }
     }
 
@@ -377,6 +488,18 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         ResilientQueueTelemetry.Failed.Add(1, _queueTag, new(ResilientQueueTelemetry.ErrorTypeTag, errorType), new(ResilientQueueTelemetry.ErrorCategoryTag, category.ToString()));
         LogJobFailed(_logger, error, _queue.Name, job.Job.Id, job.Job.Attempts, job.Job.MaxAttempts, category, errorType, decision.Action);
 
+        // The worker's own part of the decision applies whatever happens to the write below.
+        if (decision.Action == RecoveryAction.Pause)
+        {
+            PauseFetching(decision.Delay);
+        }
+        else if (decision.Action == RecoveryAction.Abort)
+        {
+            _state.Aborted(decision.Reason ?? category.ToString());
+            _aborted.Cancel();
+            LogAborted(_logger, _queue.Name, decision.Reason ?? category.ToString());
+        }
+
         LeaseResult result = await _queue.FailAsync(job.Lease, JobError.FromException(error, category), decision).ConfigureAwait(false);
         if (result == LeaseResult.LeaseLost)
         {
@@ -394,16 +517,11 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                 LogDeadLettered(_logger, _queue.Name, job.Job.Id, job.Job.Attempts, category, decision.Reason ?? "max attempts exhausted");
                 break;
             case RecoveryAction.Retry:
-                ResilientQueueTelemetry.Retried.Add(1, _queueTag, categoryTag);
-                break;
             case RecoveryAction.Pause:
                 ResilientQueueTelemetry.Retried.Add(1, _queueTag, categoryTag);
-                PauseFetching(decision.Delay);
                 break;
             case RecoveryAction.Abort:
                 ResilientQueueTelemetry.Released.Add(1, _queueTag);
-                _state.Aborted(decision.Reason ?? category.ToString());
-                LogAborted(_logger, _queue.Name, decision.Reason ?? category.ToString());
                 break;
             case RecoveryAction.Skip:
                 LogSkipped(_logger, _queue.Name, job.Job.Id, decision.Reason ?? string.Empty);
@@ -427,13 +545,22 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         LogPaused(_logger, _queue.Name, duration.TotalSeconds);
     }
 
-    private async Task RenewLoopAsync(JobLease lease, CancellationTokenSource leaseLost, CancellationToken stop)
+    private async Task RenewLoopAsync(JobLease lease, CancellationTokenSource leaseLost, long started, CancellationToken stop)
     {
+        // A handler that ignores its timed-out token keeps its lease for one more lease duration at most; then the
+        // renewals stop, the lease runs out and the reaper takes the job back.
+        TimeSpan? renewFor = _options.JobTimeout is { } limit ? limit + _options.LeaseDuration : null;
         try
         {
             while (true)
             {
                 await Task.Delay(_options.EffectiveRenewInterval, _time, stop).ConfigureAwait(false);
+                if (renewFor is { } cap && _time.GetElapsedTime(started) > cap)
+                {
+                    LogRenewalStopped(_logger, _queue.Name, lease.JobId, cap.TotalSeconds);
+                    return;
+                }
+
                 try
                 {
                     if (await _queue.RenewAsync(lease, _options.LeaseDuration, stop).ConfigureAwait(false) == LeaseResult.LeaseLost)
@@ -442,7 +569,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                         return;
                     }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
                     // A transient backend error: try again at the next interval; if the lease runs out meanwhile and is
                     // reaped, that renewal says so and the handler is cancelled.
@@ -458,8 +585,17 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
 
     private async Task AckLoopAsync()
     {
-        var batch = new List<JobLease>(AckBatch);
         while (await _acks.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            await FlushAcksAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Acknowledges what is queued, in batches; a failed batch is tried again a few times while the leases last.</summary>
+    private async Task FlushAcksAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<JobLease>(AckBatch);
+        while (true)
         {
             batch.Clear();
             while (batch.Count < AckBatch && _acks.Reader.TryRead(out JobLease lease))
@@ -467,21 +603,37 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
                 batch.Add(lease);
             }
 
-            try
+            if (batch.Count == 0)
             {
-                IReadOnlyList<LeaseResult> results = await _queue.AckManyAsync(batch).ConfigureAwait(false);
-                int completed = results.Count(r => r == LeaseResult.Succeeded);
-                ResilientQueueTelemetry.Completed.Add(completed, _queueTag);
-                if (completed < results.Count)
-                {
-                    ResilientQueueTelemetry.LeaseLost.Add(results.Count - completed, _queueTag);
-                    LogAckLeaseLost(_logger, _queue.Name, results.Count - completed);
-                }
+                return;
             }
-            catch (Exception ex)
+
+            for (int attempt = 1; ; attempt++)
             {
-                // The jobs stay leased; their leases run out and the reaper runs them again (at-least-once).
-                LogAckFailed(_logger, ex, _queue.Name, batch.Count);
+                try
+                {
+                    IReadOnlyList<LeaseResult> results = await _queue.AckManyAsync(batch, cancellationToken).ConfigureAwait(false);
+                    int completed = results.Count(r => r == LeaseResult.Succeeded);
+                    ResilientQueueTelemetry.Completed.Add(completed, _queueTag);
+                    if (completed < results.Count)
+                    {
+                        ResilientQueueTelemetry.LeaseLost.Add(results.Count - completed, _queueTag);
+                        LogAckLeaseLost(_logger, _queue.Name, results.Count - completed);
+                    }
+
+                    break;
+                }
+                catch (Exception ex) when (attempt < 3 && !cancellationToken.IsCancellationRequested)
+                {
+                    LogAckFailed(_logger, ex, _queue.Name, batch.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The jobs stay leased; their leases run out and the reaper runs them again (at-least-once).
+                    LogAckFailed(_logger, ex, _queue.Name, batch.Count);
+                    break;
+                }
             }
         }
     }
@@ -514,27 +666,36 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
         }
     }
 
-    private async Task<bool> ReleaseAsync(JobLease lease, CancellationToken cancellationToken = default)
+    /// <summary>Gives leases back without spending attempts; returns how many were released.</summary>
+    private async Task<int> ReleaseAllAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken)
     {
-        try
+        int released = 0;
+        foreach (JobLease lease in leases)
         {
-            if (await _queue.ReleaseAsync(lease, cancellationToken).ConfigureAwait(false) == LeaseResult.Succeeded)
+            try
             {
-                ResilientQueueTelemetry.Released.Add(1, _queueTag);
-                return true;
+                if (await _queue.ReleaseAsync(lease, cancellationToken).ConfigureAwait(false) == LeaseResult.Succeeded)
+                {
+                    ResilientQueueTelemetry.Released.Add(1, _queueTag);
+                    released++;
+                }
+            }
+            catch (Exception ex)
+            {
+                LogReleaseFailed(_logger, ex, _queue.Name, lease.JobId);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    break; // out of time: the remaining leases run out and the reaper takes the jobs back
+                }
             }
         }
-        catch (Exception ex)
-        {
-            LogReleaseFailed(_logger, ex, _queue.Name, lease.JobId);
-        }
 
-        return false;
+        return released;
     }
 
     private Activity? StartActivity(Job job)
     {
-        ActivityContext parent = job.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out ActivityContext context) ? context : default;
+        ActivityContext parent = job.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, isRemote: true, out ActivityContext context) ? context : default;
         Activity? activity = ResilientQueueTelemetry.ActivitySource.StartActivity($"process {job.Queue}", ActivityKind.Consumer, parent);
         activity?.SetTag(ResilientQueueTelemetry.QueueTag, job.Queue);
         activity?.SetTag("messaging.operation.type", "process");
@@ -544,6 +705,12 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Worker of queue {Queue} stopped renewing the lease of job {JobId}: its handler ran past its timeout and {Seconds} s in all; the reaper will take the job back")]
+    private static partial void LogRenewalStopped(ILogger logger, string queue, string jobId, double seconds);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not dispose the DI scope of job {JobId}")]
+    private static partial void LogScopeDisposeFailed(ILogger logger, Exception exception, string queue, string jobId);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Worker of queue {Queue} started: concurrency {Concurrency}, prefetch {Prefetch}")]
     private static partial void LogWorkerStarted(ILogger logger, string queue, int concurrency, int prefetch);

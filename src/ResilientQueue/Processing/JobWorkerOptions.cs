@@ -11,7 +11,7 @@ public sealed class JobWorkerOptions
     /// <summary>How many jobs run at once. Default: 10. From 1 to 1,000.</summary>
     public int Concurrency { get; set; } = 10;
 
-    /// <summary>How many fetched jobs may wait in the local buffer. Default: <see langword="null"/>, which is twice <see cref="Concurrency"/> (at least 16, at most 1,000).</summary>
+    /// <summary>How many fetched jobs may wait in the local buffer (their leases run while they wait; a waiting job whose lease is due is renewed before it starts). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/> (at most 1,000).</summary>
     public int? Prefetch { get; set; }
 
     /// <summary>How long a lease lasts; the worker renews it at <see cref="RenewInterval"/> while the handler runs. Default: 30 seconds. From 1 second to 1 day.</summary>
@@ -39,7 +39,7 @@ public sealed class JobWorkerOptions
     /// <summary>How often the worker reads its queue's counts for the <c>resilientqueue.queue.depth</c> gauge. Default: 5 seconds. From 100 ms to 1 hour.</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    internal int EffectivePrefetch => Prefetch ?? Math.Clamp(Concurrency * 2, 16, JobQueueOptions.MaxBatchSize);
+    internal int EffectivePrefetch => Prefetch ?? Math.Clamp(Concurrency * 2, 1, JobQueueOptions.MaxBatchSize);
 
     internal TimeSpan EffectiveRenewInterval => RenewInterval ?? LeaseDuration / 3;
 

@@ -34,7 +34,7 @@ public static class ResilientQueueTelemetry
 
     internal static readonly Counter<long> Failed = Meter.CreateCounter<long>("resilientqueue.jobs.failed", "{job}", "Handler failures, by error type and category.");
 
-    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("resilientqueue.jobs.retried", "{job}", "Failed jobs scheduled to run again (retry, pause, abort).");
+    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("resilientqueue.jobs.retried", "{job}", "Failed jobs scheduled to run again (retry, or pause for a rate limit).");
 
     internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("resilientqueue.jobs.dead_lettered", "{job}", "Failed jobs moved to the dead-letter store by the worker's decision.");
 

@@ -20,9 +20,9 @@ public sealed class DefaultErrorClassifierTests
     }
 
     [Fact]
-    public void Classify_UnauthorizedAccessException_IsAuth()
+    public void Classify_UnauthorizedAccessException_IsNotAuth_BecauseALocalFilePermissionMustNotStopTheWorker()
     {
-        Classifier.Classify(new UnauthorizedAccessException("denied")).Should().Be(new ErrorClassification(ErrorCategory.Auth));
+        Classifier.Classify(new UnauthorizedAccessException("denied")).Should().Be(new ErrorClassification(ErrorCategory.Unknown));
     }
 
     [Fact]
