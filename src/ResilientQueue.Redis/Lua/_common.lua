@@ -15,6 +15,7 @@ local prefix = string.sub(KEYS[1], 1, #KEYS[1] - 4)
 local function jobkey(id) return prefix .. 'job:' .. id end
 local function xkey(id) return prefix .. 'x:' .. id end
 local function idemkey(k) return prefix .. 'idem:' .. k end
+local function turnkey(name) return prefix .. 'turn:' .. name end
 
 -- The lease and attempts hashes always hold this field: its value is longer than Redis's hash-max-listpack-value
 -- (64 by default), so the hashes stay in hashtable encoding (O(1) per field) and are never emptied and recreated

@@ -11,7 +11,7 @@
   Returns 1 claimed, 0 another holder's turn is not over.
 ]]
 --!include _common.lua
-local key = prefix .. 'turn:' .. ARGV[1]
+local key = turnkey(ARGV[1])
 local now, length = tonumber(ARGV[3]), tonumber(ARGV[4])
 local current = redis.call('GET', key)
 if current then

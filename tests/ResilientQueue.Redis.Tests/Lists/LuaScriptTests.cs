@@ -121,6 +121,7 @@ public sealed partial class LuaScriptTests
             ["jobkey"] = LuaScriptHeader.PrefixPlaceholder + "job:<id>",
             ["xkey"] = LuaScriptHeader.PrefixPlaceholder + "x:<id>",
             ["idemkey"] = LuaScriptHeader.PrefixPlaceholder + "idem:<key>",
+            ["turnkey"] = LuaScriptHeader.PrefixPlaceholder + "turn:<name>",
         };
         var functions = CommonFunctions();
         var called = new HashSet<string>(StringComparer.Ordinal);

@@ -325,6 +325,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
         // Reap: "p3-delayed" is the only job still leased; its lease runs out and, with attempts left, it is requeued
         // (a dry run first). ("once" spent its single attempt, so its retry dead-lettered it, trimming the store.)
         time.Advance(Lease + TimeSpan.FromSeconds(1));
+        (await queue.TryClaimTurnAsync("reaper", "slot-test", TimeSpan.FromSeconds(30))).Should().BeTrue();
         (await queue.ReapExpiredAsync(10, dryRun: true)).Should().ContainSingle();
         (await queue.ReapExpiredAsync(10)).Should().ContainSingle().Which.Action.Should().Be(ReapAction.Requeued);
 
