@@ -468,7 +468,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
 
         if (_owned is not null)
         {
-            await _owned.CloseAsync().ConfigureAwait(false);
+            await _owned.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
             ((IDisposable)_owned).Dispose();
         }
     }

@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace ResilientQueue.Cli;
+
+/// <summary>What every command shares: the streams, the global options, the connection, tables, JSON and confirmation.</summary>
+internal sealed class CliContext
+{
+    public const string RedisVariable = "RESQ_REDIS";
+    public const string DefaultRedis = "localhost:6379";
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // stdout, never HTML: keep ' < > & readable
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private readonly Func<string, string?> _environment;
+    private readonly Lazy<IAnsiConsole> _console;
+    private RedisSession? _session;
+
+    public CliContext(TextWriter stdout, TextWriter stderr, TextReader stdin, bool stdinIsTerminal, Func<string, string?> environment)
+    {
+        Out = stdout;
+        Error = stderr;
+        In = stdin;
+        InIsTerminal = stdinIsTerminal;
+        _environment = environment;
+        _console = new Lazy<IAnsiConsole>(CreateConsole);
+    }
+
+    public TextWriter Out { get; }
+
+    public Func<string, string?> Environment => _environment;
+
+    public TextWriter Error { get; }
+
+    public TextReader In { get; }
+
+    public bool InIsTerminal { get; }
+
+    public Option<string?> RedisOption { get; } = new("--redis")
+    {
+        Description = $"The StackExchange.Redis configuration, e.g. 'host:6379,password=…,ssl=true'. Default: ${RedisVariable}, else {DefaultRedis}.",
+        HelpName = "configuration",
+        Recursive = true,
+    };
+
+    public Option<bool> JsonOption { get; } = new("--json")
+    {
+        Description = "Print one JSON document (camelCase) on stdout instead of tables; see docs/operations.md for the schema.",
+        Recursive = true,
+    };
+
+    /// <summary>The table console, writing plain text (no ANSI codes) to <see cref="Out"/>.</summary>
+    public IAnsiConsole Console => _console.Value;
+
+    public async Task<RedisSession> ConnectAsync(ParseResult parse)
+    {
+        string configuration = parse.GetValue(RedisOption) is { Length: > 0 } given
+            ? given
+            : _environment(RedisVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultRedis;
+        _session = await RedisSession.ConnectAsync(configuration).ConfigureAwait(false);
+        return _session;
+    }
+
+    /// <summary>The text with the password of the connection (if any) and any <c>password=…</c> masked.</summary>
+    public string Scrub(string text) => _session?.Scrub(text) ?? RedisSession.Redact(text);
+
+    public bool Json(ParseResult parse) => parse.GetValue(JsonOption);
+
+    public void WriteJson<T>(T document) => Out.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
+
+    public void Line(string text) => Out.WriteLine(text);
+
+    public void Write(IRenderable renderable) => Console.Write(renderable);
+
+    /// <summary>
+    /// Asks before a destructive step: goes on with <paramref name="yes"/>; refuses when stdin is not a terminal; else
+    /// asks on stderr and goes on only for "y" or "yes". <paramref name="action"/> reads like "requeue 3 entries of 'q'".
+    /// </summary>
+    public void Confirm(bool yes, string action)
+    {
+        if (yes)
+        {
+            return;
+        }
+
+        if (!InIsTerminal)
+        {
+            throw CliException.Usage($"refusing to {action} without --yes: standard input is not a terminal");
+        }
+
+        Error.Write($"{char.ToUpperInvariant(action[0])}{action[1..]}? [y/N] ");
+        Error.Flush();
+        string answer = (In.ReadLine() ?? string.Empty).Trim().ToLowerInvariant();
+        if (answer is not ("y" or "yes"))
+        {
+            throw CliException.Usage("aborted: nothing was changed");
+        }
+    }
+
+    public static Table Table(params string[] columns)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (string column in columns)
+        {
+            table.AddColumn(new TableColumn(new Text(column)));
+        }
+
+        return table;
+    }
+
+    public static void AddRow(Table table, params object?[] cells) =>
+        table.AddRow(cells.Select(c => (IRenderable)new Text(Cell(c))).ToArray());
+
+    public static string Cell(object? value) => value switch
+    {
+        null => "-",
+        DateTimeOffset time => Time(time),
+        TimeSpan duration => Durations.Format(duration),
+        bool flag => flag ? "yes" : "no",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "-",
+    };
+
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static string Plural(long count, string singular, string plural) =>
+        count.ToString(CultureInfo.InvariantCulture) + " " + (count == 1 ? singular : plural);
+
+    private IAnsiConsole CreateConsole()
+    {
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(Out),
+        });
+        console.Profile.Width = TerminalWidth();
+        return console;
+    }
+
+    private int TerminalWidth()
+    {
+        if (ReferenceEquals(Out, System.Console.Out) && !System.Console.IsOutputRedirected)
+        {
+            try
+            {
+                return Math.Max(80, System.Console.WindowWidth);
+            }
+            catch (IOException)
+            {
+                // No terminal after all.
+            }
+        }
+
+        return 200;
+    }
+}
