@@ -477,10 +477,10 @@ public abstract class JobWorkerConformanceTests : IAsyncLifetime
     {
         await using var gate = new GateHolder();
         Probe.Behaviour = async (_, _) => await gate.Gate.Task;
-        IJobQueue queue = await StartAsync<ProbeHandler>(o => { o.Concurrency = 1; o.Prefetch = 1; o.StallThreshold = TimeSpan.FromMilliseconds(400); });
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => { o.Concurrency = 1; o.Prefetch = 1; o.StallThreshold = TimeSpan.FromSeconds(2); });
         await queue.EnqueueManyAsync(Enumerable.Range(0, 3).Select(i => new JobSubmission(Encoding.UTF8.GetBytes($"{{\"text\":\"{i}\"}}"))).ToArray());
         await EventuallyAsync(() => Probe.Calls.Count == 1, "the handler is busy");
-        await Task.Delay(1000);
+        await Task.Delay(3000); // longer than the stall threshold; before the fix the blocked fetch loop went silent
 
         HealthReport health = await _services!.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("resilientqueue"));
 
