@@ -324,6 +324,10 @@ internal static class DeadLetterCommands
     // Whether an option is on the command line; reading its value here would throw when it has a parse error.
     private static bool Given(CommandResult result, Option option) => result.GetResult(option) is { Implicit: false };
 
+    /// <summary>The most entries one bulk requeue handles (as IDeadLetterStore.RequeueManyAsync): run it again for the rest.</summary>
+    private const int MaxBulkEntries = 100_000;
+
+    // Collects the ids first (bounded) so the confirmation can say how many, then each is requeued on its own.
     private static async Task<List<string>> MatchingIdsAsync(IDeadLetterStore store, ErrorCategory? category, TimeSpan? olderThan)
     {
         var ids = new List<string>();
@@ -335,8 +339,8 @@ internal static class DeadLetterCommands
             ids.AddRange(page.Entries.Select(e => e.Job.Id).Where(seen.Add));
             cursor = page.NextCursor;
         }
-        while (cursor is not null);
-        return ids;
+        while (cursor is not null && ids.Count < MaxBulkEntries);
+        return ids.Count > MaxBulkEntries ? ids.GetRange(0, MaxBulkEntries) : ids;
     }
 
     private static async Task<CliException> NotDeadLetteredAsync(RedisListJobQueue queue, string jobId) =>
