@@ -59,6 +59,28 @@ public static class ResilientQueueTelemetry
         "{job}",
         "Jobs in each state of each queue a worker in this process consumes (read every StatusInterval).");
 
+    /// <summary>The adaptive limiters with a name, for the limit and in-flight gauges.</summary>
+    internal static readonly ConcurrentDictionary<Concurrency.AdaptiveConcurrencyLimiter, string> Limiters = new();
+
+    /// <summary>The tag naming an adaptive limiter (<see cref="Concurrency.AdaptiveConcurrencyLimiterOptions.Name"/>).</summary>
+    internal const string LimiterTag = "resilientqueue.limiter";
+
+    internal static readonly ObservableGauge<long> ConcurrencyLimit = Meter.CreateObservableGauge(
+        "resilientqueue.concurrency.limit",
+        () => ObserveLimiters(static l => l.CurrentLimit),
+        "{permit}",
+        "The current limit of each named adaptive concurrency limiter (summed over limiters sharing a name, e.g. a worker's partitions).");
+
+    internal static readonly ObservableGauge<long> ConcurrencyInFlight = Meter.CreateObservableGauge(
+        "resilientqueue.concurrency.in_flight",
+        () => ObserveLimiters(static l => l.InFlight),
+        "{permit}",
+        "Permits in use in each named adaptive concurrency limiter (summed over limiters sharing a name).");
+
+    internal static readonly Counter<long> ConcurrencyDrops = Meter.CreateCounter<long>("resilientqueue.concurrency.drops", "{call}", "Calls that reported overload (timeout, 429/503, transient error) to a named adaptive limiter.");
+
+    internal static readonly Counter<long> ConcurrencyRejections = Meter.CreateCounter<long>("resilientqueue.concurrency.rejections", "{request}", "Requests a named adaptive limiter rejected (no permit and no room to wait).");
+
     internal static KeyValuePair<string, object?> Queue(string queue) => new(QueueTag, queue);
 
     private static IEnumerable<Measurement<long>> ObserveDepth()
@@ -70,6 +92,36 @@ public static class ResilientQueueTelemetry
             yield return new(status.Delayed, tag, new("resilientqueue.state", "delayed"));
             yield return new(status.Active, tag, new("resilientqueue.state", "active"));
             yield return new(status.Dead, tag, new("resilientqueue.state", "dead"));
+        }
+    }
+
+    internal static void RecordLimiterDrop(string? limiter)
+    {
+        if (limiter is not null)
+        {
+            ConcurrencyDrops.Add(1, new KeyValuePair<string, object?>(LimiterTag, limiter));
+        }
+    }
+
+    internal static void RecordLimiterRejection(string? limiter)
+    {
+        if (limiter is not null)
+        {
+            ConcurrencyRejections.Add(1, new KeyValuePair<string, object?>(LimiterTag, limiter));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveLimiters(Func<Concurrency.AdaptiveConcurrencyLimiter, int> read)
+    {
+        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach ((var limiter, string name) in Limiters)
+        {
+            sums[name] = sums.GetValueOrDefault(name) + read(limiter);
+        }
+
+        foreach ((string name, long sum) in sums)
+        {
+            yield return new(sum, new KeyValuePair<string, object?>(LimiterTag, name));
         }
     }
 

@@ -1,0 +1,429 @@
+using System.Threading.RateLimiting;
+using ResilientQueue.Telemetry;
+
+namespace ResilientQueue.Concurrency;
+
+/// <summary>
+/// A concurrency limiter whose limit adapts, between <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> and
+/// <see cref="AdaptiveConcurrencyLimiterOptions.MaxLimit"/>, to the health of what the calls it guards depend on. Each
+/// lease reports a success with its latency or a drop (timeout, 429/503, transient error; see
+/// <see cref="AdaptiveConcurrencyLease.Record(ConcurrencyOutcome)"/>). Successes are gathered in windows of about one
+/// limit's worth of samples (one round trip when busy); after each window the algorithm
+/// (<see cref="ConcurrencyLimitAlgorithm"/>) moves the limit, but never up while the limiter was app-limited (fewer
+/// than half the limit in flight throughout the window). A drop multiplies the limit by
+/// <see cref="AdaptiveConcurrencyLimiterOptions.BackoffRatio"/> at once, once per congestion event: drops of calls
+/// that started before the last decrease do not shrink it again.
+/// </summary>
+/// <remarks>
+/// Thread-safe. When the limit shrinks below the permits in use, nothing is taken back: new requests wait until enough
+/// leases are disposed. A rejected request's lease has <see cref="RateLimitLease.IsAcquired"/> <see langword="false"/>
+/// and carries <see cref="MetadataName.ReasonPhrase"/> and, once latencies are known, <see cref="MetadataName.RetryAfter"/>
+/// (an estimate of when permits free). Works wherever a <see cref="RateLimiter"/> does (Polly, ASP.NET Core); use
+/// <see cref="PartitionedRateLimiter.Create{TResource, TPartitionKey}(Func{TResource, RateLimitPartition{TPartitionKey}}, IEqualityComparer{TPartitionKey}?)"/>
+/// with <see cref="RateLimitPartition.Get{TKey}"/> for a limiter per key (per host, per API key).
+/// </remarks>
+public sealed class AdaptiveConcurrencyLimiter : RateLimiter
+{
+    private const double LatencyEstimateWeight = 0.1;
+
+    private readonly object _lock = new();
+    private readonly AdaptiveConcurrencyLimiterOptions _options;
+    private readonly LimitAlgorithm _algorithm;
+    private readonly TimeProvider _time;
+    private readonly LinkedList<Waiter> _queue = new();
+    private double _limit;
+    private int _inFlight;
+    private int _queuedPermits;
+    private long _epoch;
+    private int _windowSamples;
+    private double _windowLatency;
+    private bool _windowBusy;
+    private double _latencyEstimate;
+    private long _idleSince;
+    private long _successfulLeases;
+    private long _failedLeases;
+    private long _drops;
+    private bool _disposed;
+
+    /// <summary>Creates a limiter.</summary>
+    /// <param name="options">The options; validated and copied.</param>
+    /// <param name="timeProvider">The clock that measures latencies and idle time; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOptionsException">An option is out of range; the message names it.</exception>
+    public AdaptiveConcurrencyLimiter(AdaptiveConcurrencyLimiterOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.ValidatedCopy();
+        _algorithm = LimitAlgorithm.Create(_options);
+        _time = timeProvider ?? TimeProvider.System;
+        _limit = _options.InitialLimit;
+        _idleSince = _time.GetTimestamp();
+        if (_options.Name is not null)
+        {
+            ResilientQueueTelemetry.Limiters.TryAdd(this, _options.Name);
+        }
+    }
+
+    /// <summary>The current limit: how many permits may be in use at once.</summary>
+    public int CurrentLimit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return PermitLimit;
+            }
+        }
+    }
+
+    /// <summary>How many permits are in use (may exceed <see cref="CurrentLimit"/> just after it shrank).</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight;
+            }
+        }
+    }
+
+    /// <summary>How many drops the leases have reported, in all (including those that did not shrink the limit again).</summary>
+    public long TotalDrops => Interlocked.Read(ref _drops);
+
+    /// <summary>How long the limiter has had no permit in use and no request waiting; <see langword="null"/> while it has.</summary>
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight > 0 || _queuedPermits > 0 || _queue.Count > 0 ? null : _time.GetElapsedTime(_idleSince);
+            }
+        }
+    }
+
+    private int PermitLimit => (int)Math.Floor(_limit + 1e-9);
+
+    private int Available => Math.Max(0, PermitLimit - _inFlight);
+
+    /// <summary>Reads the permits available and queued, and the totals of granted and rejected requests.</summary>
+    /// <returns>The statistics.</returns>
+    public override RateLimiterStatistics? GetStatistics()
+    {
+        lock (_lock)
+        {
+            return new RateLimiterStatistics
+            {
+                CurrentAvailablePermits = Available,
+                CurrentQueuedCount = _queuedPermits,
+                TotalFailedLeases = _failedLeases,
+                TotalSuccessfulLeases = _successfulLeases,
+            };
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    {
+        ThrowIfOutOfRange(permitCount);
+        FixedLease rejected;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (TryLeaseLocked(permitCount) is { } lease)
+            {
+                return lease;
+            }
+
+            rejected = RejectLocked(permitCount);
+        }
+
+        ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
+        return rejected;
+    }
+
+    /// <inheritdoc/>
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        ThrowIfOutOfRange(permitCount);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<RateLimitLease>(cancellationToken);
+        }
+
+        List<Waiter>? evicted = null;
+        Waiter waiter;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (TryLeaseLocked(permitCount) is { } lease)
+            {
+                return ValueTask.FromResult(lease);
+            }
+
+            if (_options.QueueLimit - _queuedPermits < permitCount)
+            {
+                if (_options.QueueProcessingOrder == QueueProcessingOrder.NewestFirst && permitCount <= _options.QueueLimit)
+                {
+                    evicted = [];
+                    while (_options.QueueLimit - _queuedPermits < permitCount && _queue.First is { } oldest)
+                    {
+                        _queue.RemoveFirst();
+                        _queuedPermits -= oldest.Value.PermitCount;
+                        _failedLeases++;
+                        evicted.Add(oldest.Value);
+                    }
+                }
+                else
+                {
+                    var rejected = RejectLocked(permitCount);
+                    ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
+                    return ValueTask.FromResult<RateLimitLease>(rejected);
+                }
+            }
+
+            waiter = new Waiter(permitCount);
+            waiter.Node = _queue.AddLast(waiter);
+            _queuedPermits += permitCount;
+            if (cancellationToken.CanBeCanceled)
+            {
+                waiter.Limiter = this;
+                waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Limiter!.Cancel((Waiter)state!, token), waiter);
+            }
+        }
+
+        if (evicted is not null)
+        {
+            foreach (var old in evicted)
+            {
+                old.Registration.Dispose();
+                old.Completion.TrySetResult(new FixedLease(false, "Evicted from the queue by a newer request (QueueProcessingOrder.NewestFirst).", null));
+                ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
+            }
+        }
+
+        return new ValueTask<RateLimitLease>(waiter.Completion.Task);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        List<Waiter> waiting;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            waiting = [.. _queue];
+            _queue.Clear();
+            _queuedPermits = 0;
+        }
+
+        ResilientQueueTelemetry.Limiters.TryRemove(this, out _);
+        foreach (var waiter in waiting)
+        {
+            waiter.Registration.Dispose();
+            waiter.Completion.TrySetResult(new FixedLease(false, "The limiter was disposed.", null));
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override ValueTask DisposeAsyncCore()
+    {
+        Dispose(true);
+        return ValueTask.CompletedTask;
+    }
+
+    internal void Release(AdaptiveConcurrencyLease lease)
+    {
+        var outcome = lease.Outcome ?? ConcurrencyOutcome.Success;
+        double latency = (lease.Latency ?? _time.GetElapsedTime(lease.StartTimestamp)).TotalSeconds;
+        List<(Waiter Waiter, RateLimitLease Lease)>? granted;
+        bool dropped = false;
+        lock (_lock)
+        {
+            _inFlight -= lease.PermitCount;
+            switch (outcome)
+            {
+                case ConcurrencyOutcome.Drop:
+                    dropped = true;
+                    _drops++;
+                    if (lease.Epoch == _epoch)
+                    {
+                        SetLimitLocked(_limit * _options.BackoffRatio);
+                        _epoch++;
+                        ResetWindowLocked();
+                    }
+
+                    break;
+                case ConcurrencyOutcome.Success:
+                    _latencyEstimate = _latencyEstimate == 0 ? latency : (_latencyEstimate * (1 - LatencyEstimateWeight)) + (latency * LatencyEstimateWeight);
+                    _windowSamples++;
+                    _windowLatency += latency;
+                    if (_windowSamples >= Math.Max(1, PermitLimit))
+                    {
+                        var window = new LimitWindow(_windowLatency / _windowSamples, AppLimited: !_windowBusy);
+                        SetLimitLocked(_algorithm.OnWindow(_limit, window));
+                        ResetWindowLocked();
+                    }
+
+                    break;
+                default:
+                    break;
+            }
+
+            granted = _disposed ? null : GrantWaitersLocked();
+            if (_inFlight == 0 && _queue.Count == 0)
+            {
+                _idleSince = _time.GetTimestamp();
+            }
+        }
+
+        if (dropped)
+        {
+            ResilientQueueTelemetry.RecordLimiterDrop(_options.Name);
+        }
+
+        Complete(granted);
+    }
+
+    private static void Complete(List<(Waiter Waiter, RateLimitLease Lease)>? granted)
+    {
+        if (granted is null)
+        {
+            return;
+        }
+
+        foreach ((Waiter waiter, RateLimitLease lease) in granted)
+        {
+            waiter.Registration.Dispose();
+            if (!waiter.Completion.TrySetResult(lease))
+            {
+                lease.Dispose();
+            }
+        }
+    }
+
+    private void ThrowIfOutOfRange(int permitCount)
+    {
+        if (permitCount > _options.MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(permitCount), permitCount, $"Cannot be more than MaxLimit ({_options.MaxLimit}).");
+        }
+    }
+
+    private RateLimitLease? TryLeaseLocked(int permitCount)
+    {
+        bool noneWaiting = _queue.Count == 0 || _options.QueueProcessingOrder == QueueProcessingOrder.NewestFirst;
+        if (permitCount == 0)
+        {
+            return Available > 0 ? FixedLease.Granted : null;
+        }
+
+        return noneWaiting && Available >= permitCount ? LeaseLocked(permitCount) : null;
+    }
+
+    private AdaptiveConcurrencyLease LeaseLocked(int permitCount)
+    {
+        _inFlight += permitCount;
+        _successfulLeases++;
+        if (_inFlight * 2 >= PermitLimit)
+        {
+            _windowBusy = true;
+        }
+
+        return new AdaptiveConcurrencyLease(this, permitCount, _time.GetTimestamp(), _epoch);
+    }
+
+    private FixedLease RejectLocked(int permitCount)
+    {
+        _failedLeases++;
+        string reason = $"Concurrency limit reached: {_inFlight} of {PermitLimit} permits in use and {_queuedPermits} of {_options.QueueLimit} queued; {permitCount} requested.";
+        TimeSpan? retryAfter = null;
+        if (_latencyEstimate > 0)
+        {
+            // Leases end about every latency / in-flight; this many must end before the request would fit.
+            int mustEnd = Math.Max(1, _inFlight + _queuedPermits + permitCount - PermitLimit);
+            double seconds = _latencyEstimate * mustEnd / Math.Max(1, _inFlight);
+            retryAfter = TimeSpan.FromSeconds(Math.Clamp(seconds, 0.001, 3600));
+        }
+
+        return new FixedLease(false, reason, retryAfter);
+    }
+
+    private List<(Waiter, RateLimitLease)>? GrantWaitersLocked()
+    {
+        List<(Waiter, RateLimitLease)>? granted = null;
+        while (_queue.Count > 0)
+        {
+            var node = _options.QueueProcessingOrder == QueueProcessingOrder.OldestFirst ? _queue.First! : _queue.Last!;
+            var waiter = node.Value;
+            RateLimitLease lease;
+            if (waiter.PermitCount == 0)
+            {
+                if (Available == 0)
+                {
+                    break;
+                }
+
+                lease = FixedLease.Granted;
+            }
+            else if (Available >= waiter.PermitCount)
+            {
+                lease = LeaseLocked(waiter.PermitCount);
+            }
+            else
+            {
+                break;
+            }
+
+            _queue.Remove(node);
+            _queuedPermits -= waiter.PermitCount;
+            (granted ??= []).Add((waiter, lease));
+        }
+
+        return granted;
+    }
+
+    private void Cancel(Waiter waiter, CancellationToken token)
+    {
+        lock (_lock)
+        {
+            if (waiter.Node?.List is null)
+            {
+                return;
+            }
+
+            _queue.Remove(waiter.Node);
+            _queuedPermits -= waiter.PermitCount;
+        }
+
+        waiter.Completion.TrySetCanceled(token);
+    }
+
+    private void SetLimitLocked(double limit) => _limit = Math.Clamp(limit, _options.MinLimit, _options.MaxLimit);
+
+    private void ResetWindowLocked()
+    {
+        _windowSamples = 0;
+        _windowLatency = 0;
+        _windowBusy = _inFlight * 2 >= PermitLimit;
+    }
+
+    private sealed class Waiter(int permitCount)
+    {
+        public int PermitCount { get; } = permitCount;
+
+        public TaskCompletionSource<RateLimitLease> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public LinkedListNode<Waiter>? Node { get; set; }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public AdaptiveConcurrencyLimiter? Limiter { get; set; }
+    }
+}
