@@ -1,3 +1,5 @@
+using ResilientQueue.Backpressure;
+
 namespace ResilientQueue;
 
 /// <summary>Per-job options for <see cref="IJobQueue.EnqueueAsync"/>. Every property is optional.</summary>
@@ -24,4 +26,20 @@ public sealed class EnqueueOptions
 
     /// <summary>The W3C <c>traceparent</c> of the producer, kept on the job so the consumer span can use it as parent. Default: none.</summary>
     public string? TraceParent { get; set; }
+
+    /// <summary>
+    /// What this enqueue does when the queue is at capacity: reject at once, or wait for room. Default:
+    /// <see langword="null"/>, the queue's <see cref="JobQueueOptions.FullMode"/>. Ignored by
+    /// <see cref="IJobQueue.EnqueueManyAsync"/>, which follows the queue's setting.
+    /// </summary>
+    public QueueFullMode? FullMode { get; set; }
+
+    /// <summary>
+    /// How long this enqueue waits for room in <see cref="QueueFullMode.Wait"/>. Default: <see langword="null"/>, the
+    /// queue's <see cref="JobQueueOptions.FullWaitTimeout"/>. From 1 ms to 1 hour. Ignored by
+    /// <see cref="IJobQueue.EnqueueManyAsync"/>.
+    /// </summary>
+    public TimeSpan? FullWaitTimeout { get; set; }
+
+    internal EnqueueOptions Copy() => (EnqueueOptions)MemberwiseClone();
 }

@@ -28,14 +28,17 @@ public interface IJobQueue
     /// <param name="options">The job's options; <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job's id, or the existing job's id when the idempotency key was known.</returns>
-    /// <exception cref="QueueFullException">The queue is at capacity; nothing was added.</exception>
+    /// <exception cref="QueueFullException">The queue is at capacity and the enqueue does not wait (<see cref="Backpressure.QueueFullMode.Reject"/>, the default); nothing was added.</exception>
+    /// <exception cref="QueueFullTimeoutException">The enqueue waited for room (<see cref="Backpressure.QueueFullMode.Wait"/>) and none appeared within its timeout; nothing was added.</exception>
+    /// <exception cref="OperationCanceledException">The call was cancelled, possibly while waiting for room; nothing was added.</exception>
     ValueTask<EnqueueResult> EnqueueAsync(ReadOnlyMemory<byte> payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Adds jobs in one atomic step: all are added (duplicates by idempotency key aside) or, at capacity, none.</summary>
     /// <param name="jobs">The jobs; 1 to <see cref="JobQueueOptions.MaxEnqueueBatchSize"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>One result per job, in order.</returns>
-    /// <exception cref="QueueFullException">The jobs do not all fit; nothing was added.</exception>
+    /// <exception cref="QueueFullException">The jobs do not all fit and the queue's <see cref="JobQueueOptions.FullMode"/> is <see cref="Backpressure.QueueFullMode.Reject"/>, or they are more than the whole capacity; nothing was added.</exception>
+    /// <exception cref="QueueFullTimeoutException">The queue's <see cref="JobQueueOptions.FullMode"/> is <see cref="Backpressure.QueueFullMode.Wait"/> and room for all of them did not appear in time; nothing was added.</exception>
     ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -138,6 +141,15 @@ public interface IJobQueue
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The status.</returns>
     ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads how full the queue is (the depth, one step) against its <see cref="JobQueueOptions.Capacity"/> and
+    /// <see cref="JobQueueOptions.HighWatermark"/>: a signal producers can act on before they send. A snapshot: the
+    /// capacity check of an enqueue is made again, atomically with the enqueue.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The signal.</returns>
+    ValueTask<Backpressure.BackpressureSignal> GetBackpressureAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Pauses fetching: fetches return nothing until <see cref="ResumeAsync"/>. Enqueues are still accepted; leased jobs are unaffected.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>

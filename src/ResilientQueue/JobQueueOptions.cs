@@ -1,3 +1,4 @@
+using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
 
 namespace ResilientQueue;
@@ -27,6 +28,25 @@ public sealed class JobQueueOptions
     /// </summary>
     public long Capacity { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// The fraction of <see cref="Capacity"/> from which <see cref="IJobQueue.GetBackpressureAsync"/> reports
+    /// <see cref="BackpressureLevel.Elevated"/> (producers should slow down). Default: 0.8. More than 0, at most 1.
+    /// </summary>
+    public double HighWatermark { get; set; } = 0.8;
+
+    /// <summary>
+    /// What an enqueue does at capacity when its <see cref="EnqueueOptions.FullMode"/> does not say (and always for
+    /// <see cref="IJobQueue.EnqueueManyAsync"/>): reject at once, or wait for room up to <see cref="FullWaitTimeout"/>.
+    /// Default: <see cref="QueueFullMode.Reject"/>.
+    /// </summary>
+    public QueueFullMode FullMode { get; set; } = QueueFullMode.Reject;
+
+    /// <summary>How long an enqueue in <see cref="QueueFullMode.Wait"/> waits for room before it throws <see cref="QueueFullTimeoutException"/>, when its <see cref="EnqueueOptions.FullWaitTimeout"/> does not say. Default: 30 seconds. From 1 ms to 1 hour.</summary>
+    public TimeSpan FullWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The <see cref="BackpressureSignal.SuggestedRetryAfter"/> at capacity (less above the watermark, zero below it). Default: 1 second. From 10 ms to 1 hour.</summary>
+    public TimeSpan BackpressureRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How many attempts a job gets when its enqueue does not say. Default: 5. From 1 to 1,000.</summary>
     public int DefaultMaxAttempts { get; set; } = 5;
 
@@ -49,6 +69,26 @@ public sealed class JobQueueOptions
         if (Capacity < 1)
         {
             throw new InvalidOptionsException("JobQueueOptions.Capacity", $"must be at least 1, was {Capacity}.");
+        }
+
+        if (!(HighWatermark > 0 && HighWatermark <= 1))
+        {
+            throw new InvalidOptionsException("JobQueueOptions.HighWatermark", $"must be more than 0 and at most 1, was {HighWatermark}.");
+        }
+
+        if (!Enum.IsDefined(FullMode))
+        {
+            throw new InvalidOptionsException("JobQueueOptions.FullMode", $"must be Reject or Wait, was {(int)FullMode}.");
+        }
+
+        if (FullWaitTimeout < TimeSpan.FromMilliseconds(1) || FullWaitTimeout > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOptionsException("JobQueueOptions.FullWaitTimeout", $"must be from 1 ms to 1 hour, was {FullWaitTimeout}.");
+        }
+
+        if (BackpressureRetryAfter < TimeSpan.FromMilliseconds(10) || BackpressureRetryAfter > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOptionsException("JobQueueOptions.BackpressureRetryAfter", $"must be from 10 ms to 1 hour, was {BackpressureRetryAfter}.");
         }
 
         if (DefaultMaxAttempts is < 1 or > 1000)
@@ -88,6 +128,10 @@ public sealed class JobQueueOptions
         return new JobQueueOptions
         {
             Capacity = Capacity,
+            HighWatermark = HighWatermark,
+            FullMode = FullMode,
+            FullWaitTimeout = FullWaitTimeout,
+            BackpressureRetryAfter = BackpressureRetryAfter,
             DefaultMaxAttempts = DefaultMaxAttempts,
             MaxPayloadBytes = MaxPayloadBytes,
             CompletedRetention = CompletedRetention,

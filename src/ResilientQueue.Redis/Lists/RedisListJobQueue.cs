@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
@@ -99,15 +100,31 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     {
         cancellationToken.ThrowIfCancellationRequested();
         JobArguments.NormalizedEnqueue job = JobArguments.Enqueue(Name, payload, options, _options);
-        return (await EnqueueCoreAsync([job]).ConfigureAwait(false))[0];
+        var results = await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(options, _options), () => new ValueTask<EnqueueResult[]>(EnqueueCoreAsync([job])), WaitForRoomAsync, _time, cancellationToken).ConfigureAwait(false);
+        return results[0];
     }
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return await EnqueueCoreAsync(JobArguments.EnqueueMany(Name, jobs, _options)).ConfigureAwait(false);
+        JobArguments.NormalizedEnqueue[] normalized = JobArguments.EnqueueMany(Name, jobs, _options);
+        return await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(null, _options), () => new ValueTask<EnqueueResult[]>(EnqueueCoreAsync(normalized)), WaitForRoomAsync, _time, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public async ValueTask<BackpressureSignal> GetBackpressureAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The depth counter the enqueue script checks capacity against: one read, in the queue's slot.
+        RedisValue depth = await _db.HashGetAsync(_keys.Meta, "depth").ConfigureAwait(false);
+        return ResilientQueueTelemetry.RecordBackpressure(Name, BackpressureSignal.From(depth.IsNull ? 0 : (long)depth, _options));
+    }
+
+    // Room appears when jobs finish; nothing announces it (a PUBLISH on every ack would cost the hot path), so a
+    // waiting producer retries the atomic enqueue on RoomWaiter's backoff (5 ms doubling to 250 ms).
+    private Task WaitForRoomAsync(TimeSpan wait, CancellationToken cancellationToken) => Task.Delay(wait, _time, cancellationToken);
 
     private async Task<EnqueueResult[]> EnqueueCoreAsync(JobArguments.NormalizedEnqueue[] jobs)
     {

@@ -54,6 +54,8 @@ internal sealed class ProducerJobQueue(IJobQueue inner) : IJobQueue
         return results;
     }
 
+    public ValueTask<Backpressure.BackpressureSignal> GetBackpressureAsync(CancellationToken cancellationToken = default) => Inner.GetBackpressureAsync(cancellationToken);
+
     public ValueTask<IReadOnlyList<LeasedJob>> FetchAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken = default) => Inner.FetchAsync(maxCount, leaseDuration, cancellationToken);
 
     public ValueTask<LeaseResult> AckAsync(JobLease lease, CancellationToken cancellationToken = default) => Inner.AckAsync(lease, cancellationToken);
@@ -102,15 +104,9 @@ internal sealed class ProducerJobQueue(IJobQueue inner) : IJobQueue
             return options;
         }
 
-        return new EnqueueOptions
-        {
-            Delay = options?.Delay,
-            Priority = options?.Priority ?? JobPriority.Lowest,
-            MaxAttempts = options?.MaxAttempts,
-            IdempotencyKey = options?.IdempotencyKey,
-            CorrelationId = options?.CorrelationId,
-            TraceParent = activity.Id, // W3C id format: 00-<trace>-<span>-<flags>
-        };
+        EnqueueOptions traced = options?.Copy() ?? new EnqueueOptions();
+        traced.TraceParent = activity.Id; // W3C id format: 00-<trace>-<span>-<flags>
+        return traced;
     }
 
     private void Count(EnqueueResult result)

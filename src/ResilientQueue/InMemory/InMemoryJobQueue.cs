@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
@@ -37,6 +38,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     private long _deadTrimmed;
     private bool _paused;
     private TaskCompletionSource? _signal;
+    private TaskCompletionSource? _room;
 
     /// <summary>Creates a queue.</summary>
     /// <param name="name">The queue's name (see <see cref="QueueNames"/>).</param>
@@ -66,21 +68,23 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     {
         cancellationToken.ThrowIfCancellationRequested();
         JobArguments.NormalizedEnqueue job = JobArguments.Enqueue(Name, payload, options, _options);
-        EnqueueResult result;
+        return RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(options, _options), () => ValueTask.FromResult(EnqueueOne(job)), WaitForRoomAsync, _time, cancellationToken);
+    }
+
+    private EnqueueResult EnqueueOne(in JobArguments.NormalizedEnqueue job)
+    {
         lock (_gate)
         {
             DateTimeOffset now = JobArguments.Now(_time);
             PruneIdempotency(now.UtcTicks);
             if (TryFindDuplicate(job.IdempotencyKey, out string? existing))
             {
-                return ValueTask.FromResult(new EnqueueResult(existing, Duplicate: true));
+                return new EnqueueResult(existing, Duplicate: true);
             }
 
             EnsureRoom(1);
-            result = new EnqueueResult(Add(job, now).Id, Duplicate: false);
+            return new EnqueueResult(Add(job, now).Id, Duplicate: false);
         }
-
-        return ValueTask.FromResult(result);
     }
 
     /// <inheritdoc />
@@ -88,8 +92,12 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     {
         cancellationToken.ThrowIfCancellationRequested();
         JobArguments.NormalizedEnqueue[] normalized = JobArguments.EnqueueMany(Name, jobs, _options);
+        return RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(null, _options), () => ValueTask.FromResult(EnqueueBatch(normalized)), WaitForRoomAsync, _time, cancellationToken);
+    }
 
-        var results = new EnqueueResult[jobs.Count];
+    private IReadOnlyList<EnqueueResult> EnqueueBatch(JobArguments.NormalizedEnqueue[] normalized)
+    {
+        var results = new EnqueueResult[normalized.Length];
         lock (_gate)
         {
             DateTimeOffset now = JobArguments.Now(_time);
@@ -97,9 +105,9 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
             // Work out the duplicates first (also within the batch), so the capacity check counts only new jobs.
             var firstIndexOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
-            var duplicateOf = new int[jobs.Count];
+            var duplicateOf = new int[normalized.Length];
             int added = 0;
-            for (int i = 0; i < jobs.Count; i++)
+            for (int i = 0; i < normalized.Length; i++)
             {
                 duplicateOf[i] = -1;
                 string? key = normalized[i].IdempotencyKey;
@@ -124,7 +132,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
             }
 
             EnsureRoom(added);
-            for (int i = 0; i < jobs.Count; i++)
+            for (int i = 0; i < normalized.Length; i++)
             {
                 if (duplicateOf[i] == -1)
                 {
@@ -137,7 +145,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
             }
         }
 
-        return ValueTask.FromResult<IReadOnlyList<EnqueueResult>>(results);
+        return results;
     }
 
     /// <inheritdoc />
@@ -404,6 +412,19 @@ public sealed partial class InMemoryJobQueue : IJobQueue
     }
 
     /// <inheritdoc />
+    public ValueTask<BackpressureSignal> GetBackpressureAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long depth;
+        lock (_gate)
+        {
+            depth = _readyCount + _delayed.Count + _active.Count;
+        }
+
+        return ValueTask.FromResult(ResilientQueueTelemetry.RecordBackpressure(Name, BackpressureSignal.From(depth, _options)));
+    }
+
+    /// <inheritdoc />
     public ValueTask PauseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -645,6 +666,9 @@ public sealed partial class InMemoryJobQueue : IJobQueue
 
     private void LeaveActive(Entry entry)
     {
+        // The depth may fall: wake producers waiting for room (they re-check atomically).
+        _room?.TrySetResult();
+        _room = null;
         _active.Remove(entry); // before LeaseExpiresAt is cleared: it is the sort key
         entry.Token = null;
         entry.LeaseExpiresAt = null;
@@ -714,6 +738,24 @@ public sealed partial class InMemoryJobQueue : IJobQueue
             {
                 _idempotency.Remove(head.Key);
             }
+        }
+    }
+
+    private async Task WaitForRoomAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        Task room;
+        lock (_gate)
+        {
+            room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        try
+        {
+            await room.WaitAsync(maxWait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The caller tries again either way.
         }
     }
 

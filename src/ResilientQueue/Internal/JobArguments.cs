@@ -72,7 +72,26 @@ internal static class JobArguments
         CheckText(options.IdempotencyKey, "EnqueueOptions.IdempotencyKey", MaxKeyLength);
         CheckText(options.CorrelationId, "EnqueueOptions.CorrelationId", MaxKeyLength);
         CheckText(options.TraceParent, "EnqueueOptions.TraceParent", 128);
+        FullPolicy(options, queueOptions);
         return new NormalizedEnqueue(payload.ToArray(), CeilingToMilliseconds(delay), options.Priority, maxAttempts, options.IdempotencyKey, options.CorrelationId, options.TraceParent);
+    }
+
+    /// <summary>What an enqueue does at capacity: the call's <see cref="EnqueueOptions"/> over the queue's, checked.</summary>
+    internal static (Backpressure.QueueFullMode Mode, TimeSpan Timeout) FullPolicy(EnqueueOptions? options, JobQueueOptions queueOptions)
+    {
+        var mode = options?.FullMode ?? queueOptions.FullMode;
+        if (!Enum.IsDefined(mode))
+        {
+            throw new InvalidOptionsException("EnqueueOptions.FullMode", $"must be Reject or Wait, was {(int)mode}.");
+        }
+
+        TimeSpan timeout = options?.FullWaitTimeout ?? queueOptions.FullWaitTimeout;
+        if (timeout < TimeSpan.FromMilliseconds(1) || timeout > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOptionsException("EnqueueOptions.FullWaitTimeout", $"must be from 1 ms to 1 hour, was {timeout}.");
+        }
+
+        return (mode, timeout);
     }
 
     /// <summary>Checks and normalizes a batch enqueue: every job is checked before anything is added.</summary>

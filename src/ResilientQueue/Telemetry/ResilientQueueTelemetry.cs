@@ -95,6 +95,34 @@ public static class ResilientQueueTelemetry
         }
     }
 
+    internal static readonly Counter<long> EnqueueRejected = Meter.CreateCounter<long>("resilientqueue.enqueue.rejected", "{job}", "Jobs not enqueued because the queue was full (reason: full, or wait_timeout after waiting for room).");
+
+    /// <summary>The last backpressure level read of each queue in this process, for the level gauge.</summary>
+    internal static readonly ConcurrentDictionary<string, Backpressure.BackpressureLevel> LastBackpressure = new(StringComparer.Ordinal);
+
+    internal static readonly ObservableGauge<int> BackpressureLevelGauge = Meter.CreateObservableGauge(
+        "resilientqueue.queue.backpressure",
+        ObserveBackpressure,
+        "{level}",
+        "The last backpressure level read of each queue in this process: 0 normal, 1 elevated (at or above the high watermark), 2 saturated (at capacity).");
+
+    internal static void RecordEnqueueRejected(string queue, string reason, int jobs) =>
+        EnqueueRejected.Add(jobs, Queue(queue), new KeyValuePair<string, object?>("reason", reason));
+
+    internal static Backpressure.BackpressureSignal RecordBackpressure(string queue, Backpressure.BackpressureSignal signal)
+    {
+        LastBackpressure[queue] = signal.Level;
+        return signal;
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveBackpressure()
+    {
+        foreach ((string queue, var level) in LastBackpressure)
+        {
+            yield return new((int)level, Queue(queue));
+        }
+    }
+
     internal static void RecordLimiterDrop(string? limiter)
     {
         if (limiter is not null)

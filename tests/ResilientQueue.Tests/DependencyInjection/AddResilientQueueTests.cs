@@ -281,6 +281,20 @@ public sealed class AddResilientQueueTests
     }
 
     [Fact]
+    public async Task EnqueueAsync_InsideAnActivity_KeepsTheWaitForRoomMode()
+    {
+        const string QueueName = "traced-wait";
+        using var spans = new SendSpanRecorder(QueueName);
+        await using ServiceProvider provider = Build(b => b.ConfigureQueue(QueueName, o => o.Capacity = 1));
+        IJobQueue queue = provider.GetRequiredService<IJobQueueProvider>().GetQueue(QueueName);
+        await queue.EnqueueAsync(Payload);
+
+        Func<Task> act = () => queue.EnqueueAsync(Payload, new EnqueueOptions { FullMode = Backpressure.QueueFullMode.Wait, FullWaitTimeout = TimeSpan.FromMilliseconds(50) }).AsTask();
+
+        await act.Should().ThrowAsync<QueueFullTimeoutException>("the traced copy of the options must keep FullMode and FullWaitTimeout");
+    }
+
+    [Fact]
     public async Task EnqueueAsync_InsideAnActivity_KeepsTheCallersOtherOptions()
     {
         const string QueueName = "traced-options";

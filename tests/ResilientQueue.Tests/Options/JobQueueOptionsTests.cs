@@ -11,6 +11,13 @@ public sealed class JobQueueOptionsTests
         { o => o.CompletedRetention = -1, "JobQueueOptions.CompletedRetention" },
         { o => o.IdempotencyWindow = TimeSpan.Zero, "JobQueueOptions.IdempotencyWindow" },
         { o => o.DeadLetter = null!, "JobQueueOptions.DeadLetter" },
+        { o => o.HighWatermark = 0, "JobQueueOptions.HighWatermark" },
+        { o => o.HighWatermark = 1.01, "JobQueueOptions.HighWatermark" },
+        { o => o.HighWatermark = double.NaN, "JobQueueOptions.HighWatermark" },
+        { o => o.FullMode = (Backpressure.QueueFullMode)5, "JobQueueOptions.FullMode" },
+        { o => o.FullWaitTimeout = TimeSpan.Zero, "JobQueueOptions.FullWaitTimeout" },
+        { o => o.FullWaitTimeout = TimeSpan.FromHours(2), "JobQueueOptions.FullWaitTimeout" },
+        { o => o.BackpressureRetryAfter = TimeSpan.FromMilliseconds(9), "JobQueueOptions.BackpressureRetryAfter" },
         { o => o.DeadLetter.MaxEntries = 0, "DeadLetterOptions.MaxEntries" },
         { o => o.DeadLetter.MaxAge = TimeSpan.FromSeconds(1), "DeadLetterOptions.MaxAge" },
     };
@@ -38,6 +45,29 @@ public sealed class JobQueueOptionsTests
         options.IdempotencyWindow.Should().Be(TimeSpan.FromHours(24));
         options.DeadLetter.MaxEntries.Should().Be(10_000);
         options.DeadLetter.MaxAge.Should().Be(TimeSpan.FromDays(14));
+        options.HighWatermark.Should().Be(0.8);
+        options.FullMode.Should().Be(Backpressure.QueueFullMode.Reject);
+        options.FullWaitTimeout.Should().Be(TimeSpan.FromSeconds(30));
+        options.BackpressureRetryAfter.Should().Be(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void ValidatedCopy_CopiesEveryProperty()
+    {
+        var options = new JobQueueOptions
+        {
+            Capacity = 7,
+            HighWatermark = 0.5,
+            FullMode = Backpressure.QueueFullMode.Wait,
+            FullWaitTimeout = TimeSpan.FromSeconds(3),
+            BackpressureRetryAfter = TimeSpan.FromSeconds(2),
+            DefaultMaxAttempts = 2,
+            MaxPayloadBytes = 100,
+            CompletedRetention = 4,
+            IdempotencyWindow = TimeSpan.FromMinutes(2),
+        };
+
+        options.ValidatedCopy().Should().BeEquivalentTo(options);
     }
 
     [Fact]
