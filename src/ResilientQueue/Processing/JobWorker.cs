@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ResilientQueue.Concurrency;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
 using ResilientQueue.Serialization;
@@ -14,7 +16,8 @@ namespace ResilientQueue.Processing;
 /// <summary>
 /// The hosted worker of one queue. A fetch loop keeps a local buffer of leased jobs full (batch fetches; idle, it waits
 /// for a wake-up with <see cref="IJobQueue.WaitForJobsAsync"/>); <see cref="JobWorkerOptions.Concurrency"/> handler
-/// loops run the jobs, each in its own DI scope, renewing its lease while it runs; successes are acknowledged in
+/// loops (or, with <see cref="JobWorkerOptions.AdaptiveConcurrency"/>, MaxLimit loops that each take a permit of the
+/// adaptive limiter, or of the job's partition, before they start a job) run the jobs, each in its own DI scope, renewing its lease while it runs; successes are acknowledged in
 /// batches; failures are classified and the recovery strategy decides. On stop: fetching stops, buffered jobs are
 /// released at once, running jobs finish until the host's shutdown deadline, then are cancelled and released.
 /// </summary>
@@ -38,6 +41,9 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     private readonly CancellationTokenSource _stopFetching = new();
     private readonly CancellationTokenSource _aborted = new();
     private readonly CancellationTokenSource _hardStop = new();
+    private readonly CancellationTokenSource _stopOrAbort;
+    private readonly AdaptiveConcurrencyLimiter? _limiter;
+    private readonly PartitionedRateLimiter<string>? _partitions;
     private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
     private volatile bool _stopping;
     private long _pausedUntilTicks;
@@ -56,6 +62,27 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         _logger = logger;
         _queueTag = ResilientQueueTelemetry.Queue(queue.Name);
         _buffer = Channel.CreateBounded<LeasedJob>(new BoundedChannelOptions(_options.EffectivePrefetch) { SingleWriter = true });
+        _stopOrAbort = CancellationTokenSource.CreateLinkedTokenSource(_stopFetching.Token, _aborted.Token);
+        if (_options.AdaptiveConcurrency is { } adaptive)
+        {
+            AdaptiveConcurrencyLimiterOptions limiterOptions = adaptive.ValidatedCopy();
+            limiterOptions.Name ??= queue.Name;
+            limiterOptions.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            if (_options.ConcurrencyKey is null)
+            {
+                // Every handler loop may wait for a permit while it holds a job.
+                limiterOptions.QueueLimit = limiterOptions.MaxLimit;
+                _limiter = new AdaptiveConcurrencyLimiter(limiterOptions, time);
+            }
+            else
+            {
+                // A job whose partition is busy goes back to the queue rather than holding a handler loop.
+                limiterOptions.QueueLimit = 0;
+                _partitions = PartitionedRateLimiter.Create<string, string>(
+                    key => RateLimitPartition.Get(key, _ => new AdaptiveConcurrencyLimiter(limiterOptions, time)),
+                    StringComparer.Ordinal);
+            }
+        }
     }
 
     /// <summary>A job whose handler runs: stop at the deadline releases it only while it is still <see cref="Running"/>.</summary>
@@ -90,11 +117,11 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _state.Started();
-        LogWorkerStarted(_logger, _queue.Name, _options.Concurrency, _options.EffectivePrefetch);
+        LogWorkerStarted(_logger, _queue.Name, _options.HandlerLoops, _options.EffectivePrefetch);
         using var fetching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopFetching.Token, _aborted.Token);
         Task ackLoop = Task.Run(AckLoopAsync, CancellationToken.None);
         Task statusLoop = Task.Run(() => StatusLoopAsync(fetching.Token), CancellationToken.None);
-        Task[] handlerLoops = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(HandleLoopAsync, CancellationToken.None)).ToArray();
+        Task[] handlerLoops = Enumerable.Range(0, _options.HandlerLoops).Select(_ => Task.Run(HandleLoopAsync, CancellationToken.None)).ToArray();
         try
         {
             await FetchLoopAsync(fetching.Token).ConfigureAwait(false);
@@ -120,6 +147,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             _acks.Writer.TryComplete();
             await ackLoop.ConfigureAwait(false);
             await statusLoop.ConfigureAwait(false);
+            _limiter?.Dispose();
+            _partitions?.Dispose();
             ResilientQueueTelemetry.LastStatus.TryRemove(_queue.Name, out _);
             _state.Stopped();
             LogWorkerStopped(_logger, _queue.Name);
@@ -263,7 +292,20 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                     continue;
                 }
 
-                await ProcessAsync(job).ConfigureAwait(false);
+                (bool run, AdaptiveConcurrencyLease? permit) = await AcquirePermitAsync(job).ConfigureAwait(false);
+                if (!run)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await ProcessAsync(job, permit).ConfigureAwait(false);
+                }
+                finally
+                {
+                    permit?.Dispose();
+                }
             }
             catch (Exception ex)
             {
@@ -283,9 +325,82 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         Shutdown,
     }
 
-    private async Task ProcessAsync(LeasedJob job)
+    /// <summary>Takes a permit of the adaptive limiter, or of the job's partition, before the job starts.</summary>
+    /// <returns>Whether to run the job (with the permit to report to); when not, the job was released or deferred.</returns>
+    private async Task<(bool Run, AdaptiveConcurrencyLease? Permit)> AcquirePermitAsync(LeasedJob job)
+    {
+        if (_limiter is not null)
+        {
+            RateLimitLease permit;
+            try
+            {
+                permit = await _limiter.AcquireAsync(1, _stopOrAbort.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+                return (false, null);
+            }
+
+            if (!permit.IsAcquired || _stopping || _state.AbortReason is not null)
+            {
+                permit.Dispose();
+                await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+                return (false, null);
+            }
+
+            return (true, (AdaptiveConcurrencyLease)permit);
+        }
+
+        if (_partitions is not null)
+        {
+            string key;
+            try
+            {
+                key = _options.ConcurrencyKey!(job.Job) ?? string.Empty;
+            }
+            catch (Exception ex)
+            {
+                // A key that cannot be computed (e.g. an unreadable payload) is no reason to hold the job back: it runs
+                // in the shared partition, and the handler reports what is wrong with it.
+                LogConcurrencyKeyFailed(_logger, ex, _queue.Name, job.Job.Id);
+                key = string.Empty;
+            }
+
+            RateLimitLease permit = _partitions.AttemptAcquire(key);
+            if (permit.IsAcquired)
+            {
+                return (true, permit as AdaptiveConcurrencyLease);
+            }
+
+            TimeSpan delay = permit.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retryAfter)
+                ? TimeSpan.FromTicks(Math.Clamp(retryAfter.Ticks, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks))
+                : TimeSpan.FromSeconds(1);
+            permit.Dispose();
+            await DeferAsync(job, key, delay).ConfigureAwait(false);
+            return (false, null);
+        }
+
+        return (true, null);
+    }
+
+    private async Task DeferAsync(LeasedJob job, string key, TimeSpan delay)
+    {
+        var error = new JobError("ConcurrencyLimitReached", $"Partition '{key}' of queue '{_queue.Name}' was at its concurrency limit; the job was deferred for {delay.TotalMilliseconds:0} ms without spending an attempt.", ErrorCategory.RateLimited);
+        LeaseResult result = await _queue.FailAsync(job.Lease, error, RecoveryDecision.RetryWithoutAttempt(delay)).ConfigureAwait(false);
+        if (result == LeaseResult.Succeeded)
+        {
+            ResilientQueueTelemetry.Deferred.Add(1, _queueTag);
+            LogDeferred(_logger, _queue.Name, job.Job.Id, key, delay.TotalMilliseconds);
+        }
+    }
+
+    private async Task ProcessAsync(LeasedJob job, AdaptiveConcurrencyLease? permit)
     {
         JobLease lease = job.Lease;
+
+        // Until the job's outcome is known it says nothing about the downstream's capacity.
+        permit?.Record(ConcurrencyOutcome.Ignore);
 
         // The job may have waited in the buffer: renew its lease before starting when it is due (or check it is still
         // ours), so a job whose lease ran out meanwhile is never run alongside the worker that now holds it.
@@ -302,7 +417,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         ResilientQueueTelemetry.InFlight.Add(1, _queueTag);
         try
         {
-            await RunAndWriteOutcomeAsync(job, running).ConfigureAwait(false);
+            await RunAndWriteOutcomeAsync(job, running, permit).ConfigureAwait(false);
         }
         finally
         {
@@ -311,7 +426,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         }
     }
 
-    private async Task RunAndWriteOutcomeAsync(LeasedJob job, RunningJob running)
+    private async Task RunAndWriteOutcomeAsync(LeasedJob job, RunningJob running, AdaptiveConcurrencyLease? permit)
     {
         JobLease lease = job.Lease;
         TimeSpan waited = _time.GetUtcNow() - job.Job.AvailableAt;
@@ -340,7 +455,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             outcome = Outcome.LeaseLost; // whatever the handler returned, another worker may hold the job now
         }
 
-        double seconds = _time.GetElapsedTime(started).TotalSeconds;
+        TimeSpan ran = _time.GetElapsedTime(started);
+        double seconds = ran.TotalSeconds;
         ResilientQueueTelemetry.ProcessingDuration.Record(seconds, _queueTag, new KeyValuePair<string, object?>("resilientqueue.outcome", outcome.ToString()));
         if (!running.TryEnter(RunningJob.WritingOutcome))
         {
@@ -359,6 +475,9 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                 }
 
                 _acks.Writer.TryWrite(lease);
+
+                // A job finished by its timeout fallback still timed out: the downstream was too slow.
+                permit?.Record(outcome == Outcome.Completed ? ConcurrencyOutcome.Success : ConcurrencyOutcome.Drop, ran);
                 break;
             case Outcome.LeaseLost:
                 ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
@@ -371,7 +490,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             case Outcome.Failed when error is not null:
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
                 activity?.SetTag(ResilientQueueTelemetry.ErrorTypeTag, error.GetType().Name);
-                await FailAsync(job, error).ConfigureAwait(false);
+                ErrorCategory category = await FailAsync(job, error).ConfigureAwait(false);
+                permit?.Record(category is ErrorCategory.Transient or ErrorCategory.RateLimited ? ConcurrencyOutcome.Drop : ConcurrencyOutcome.Ignore, ran);
                 break;
         }
     }
@@ -466,7 +586,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         }
     }
 
-    private async Task FailAsync(LeasedJob job, Exception error)
+    /// <returns>The error's category.</returns>
+    private async Task<ErrorCategory> FailAsync(LeasedJob job, Exception error)
     {
         ErrorClassification classification;
         RecoveryDecision decision;
@@ -505,7 +626,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         {
             ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
             LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
-            return;
+            return category;
         }
 
         var categoryTag = new KeyValuePair<string, object?>(ResilientQueueTelemetry.ErrorCategoryTag, category.ToString());
@@ -527,6 +648,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                 LogSkipped(_logger, _queue.Name, job.Job.Id, decision.Reason ?? string.Empty);
                 break;
         }
+
+        return category;
     }
 
     private void PauseFetching(TimeSpan duration)
@@ -765,4 +888,10 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
 
     [LoggerMessage(EventId = 2018, Level = LogLevel.Error, Message = "Worker of queue {Queue} could not write the outcome of job {JobId}; its lease will run out and it will run again")]
     private static partial void LogOutcomeNotWritten(ILogger logger, Exception exception, string queue, string jobId);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Debug, Message = "Job {JobId} of queue {Queue} deferred for {DelayMs} ms: its concurrency partition {Partition} is at its limit (no attempt spent)")]
+    private static partial void LogDeferred(ILogger logger, string queue, string jobId, string partition, double delayMs);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "The concurrency key of job {JobId} of queue {Queue} could not be computed; it runs in the shared partition")]
+    private static partial void LogConcurrencyKeyFailed(ILogger logger, Exception exception, string queue, string jobId);
 }

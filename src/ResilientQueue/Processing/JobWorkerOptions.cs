@@ -1,3 +1,4 @@
+using ResilientQueue.Concurrency;
 using ResilientQueue.Recovery;
 
 namespace ResilientQueue.Processing;
@@ -8,10 +9,31 @@ public sealed class JobWorkerOptions
     /// <summary>The queue the worker consumes. Set by <c>AddHandler</c>.</summary>
     public string QueueName { get; set; } = string.Empty;
 
-    /// <summary>How many jobs run at once. Default: 10. From 1 to 1,000.</summary>
+    /// <summary>How many jobs run at once. Default: 10. From 1 to 1,000. With <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> it is ignored; with both, it is the ceiling over all partitions together.</summary>
     public int Concurrency { get; set; } = 10;
 
-    /// <summary>How many fetched jobs may wait in the local buffer (their leases run while they wait; a waiting job whose lease is due is renewed before it starts). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/> (at most 1,000).</summary>
+    /// <summary>
+    /// When set, an <see cref="AdaptiveConcurrencyLimiter"/> decides how many jobs run at once, between its
+    /// <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> and <see cref="AdaptiveConcurrencyLimiterOptions.MaxLimit"/>
+    /// (the worker runs MaxLimit handler loops; <see cref="Concurrency"/> is ignored unless <see cref="ConcurrencyKey"/> is set). Each job's outcome feeds it: a
+    /// success with the handler's duration; a drop when the job timed out or failed with an error classified
+    /// <see cref="Errors.ErrorCategory.Transient"/> or <see cref="Errors.ErrorCategory.RateLimited"/>; other failures say
+    /// nothing about capacity. Its queue limit and order are the worker's own; its metrics name is the queue's name
+    /// unless set. Default: <see langword="null"/>, a fixed <see cref="Concurrency"/>.
+    /// </summary>
+    public AdaptiveConcurrencyLimiterOptions? AdaptiveConcurrency { get; set; }
+
+    /// <summary>
+    /// With <see cref="AdaptiveConcurrency"/>: picks a partition for each job (for example the host or API key its payload
+    /// calls), and every partition gets its own adaptive limiter, so one slow host does not throttle the rest; at most
+    /// <see cref="Concurrency"/> jobs run over all partitions together. A job whose
+    /// partition is at its limit is not held: it goes back to the queue for the limiter's suggested Retry-After (at least
+    /// 50 ms, at most 30 s) without spending an attempt, and the worker takes the next job. A <see langword="null"/> key
+    /// is a partition of its own. Idle partitions are dropped after a while. Default: <see langword="null"/>, one limiter.
+    /// </summary>
+    public Func<Job, string?>? ConcurrencyKey { get; set; }
+
+    /// <summary>How many fetched jobs may wait in the local buffer (their leases run while they wait; a waiting job whose lease is due is renewed before it starts). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/>, or <see cref="AdaptiveConcurrencyLimiterOptions.MaxLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> (at most 1,000).</summary>
     public int? Prefetch { get; set; }
 
     /// <summary>How long a lease lasts; the worker renews it at <see cref="RenewInterval"/> while the handler runs. Default: 30 seconds. From 1 second to 1 day.</summary>
@@ -39,7 +61,10 @@ public sealed class JobWorkerOptions
     /// <summary>How often the worker reads its queue's counts for the <c>resilientqueue.queue.depth</c> gauge. Default: 5 seconds. From 100 ms to 1 hour.</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    internal int EffectivePrefetch => Prefetch ?? Math.Clamp(Concurrency * 2, 1, JobQueueOptions.MaxBatchSize);
+    internal int EffectivePrefetch => Prefetch ?? Math.Clamp(AdaptiveConcurrency is { } adaptive && ConcurrencyKey is null ? adaptive.MaxLimit : Concurrency * 2, 1, JobQueueOptions.MaxBatchSize);
+
+    /// <summary>How many handler loops run: the most jobs that can run at once.</summary>
+    internal int HandlerLoops => AdaptiveConcurrency is { } adaptive && ConcurrencyKey is null ? adaptive.MaxLimit : Concurrency;
 
     internal TimeSpan EffectiveRenewInterval => RenewInterval ?? LeaseDuration / 3;
 
@@ -62,6 +87,23 @@ public sealed class JobWorkerOptions
         if (Concurrency is < 1 or > 1000)
         {
             problems.Add($"JobWorkerOptions.Concurrency must be from 1 to 1000, was {Concurrency}.");
+        }
+
+        if (AdaptiveConcurrency is { } adaptive)
+        {
+            foreach ((string option, string message) in adaptive.Problems())
+            {
+                problems.Add($"JobWorkerOptions.AdaptiveConcurrency: {option} {message}");
+            }
+
+            if (adaptive.MaxLimit > 1000)
+            {
+                problems.Add($"JobWorkerOptions.AdaptiveConcurrency: AdaptiveConcurrencyLimiterOptions.MaxLimit must be at most 1000 for a worker (one handler loop each), was {adaptive.MaxLimit}.");
+            }
+        }
+        else if (ConcurrencyKey is not null)
+        {
+            problems.Add("JobWorkerOptions.ConcurrencyKey needs AdaptiveConcurrency: set it too, or remove the key.");
         }
 
         if (Prefetch is < 1 or > JobQueueOptions.MaxBatchSize)
@@ -107,5 +149,10 @@ public sealed class JobWorkerOptions
         return problems;
     }
 
-    internal JobWorkerOptions Copy() => (JobWorkerOptions)MemberwiseClone();
+    internal JobWorkerOptions Copy()
+    {
+        var copy = (JobWorkerOptions)MemberwiseClone();
+        copy.AdaptiveConcurrency = AdaptiveConcurrency is { } adaptive ? adaptive.ValidatedCopy() : null;
+        return copy;
+    }
 }

@@ -44,6 +44,8 @@ public static class ResilientQueueTelemetry
 
     internal static readonly Counter<long> Released = Meter.CreateCounter<long>("resilientqueue.jobs.released", "{job}", "Leased jobs given back without spending an attempt (shutdown, abort).");
 
+    internal static readonly Counter<long> Deferred = Meter.CreateCounter<long>("resilientqueue.jobs.deferred", "{job}", "Jobs put back without spending an attempt because their concurrency partition was at its limit.");
+
     internal static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram<double>("resilientqueue.job.duration", "s", "How long handlers ran, by outcome.");
 
     internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("resilientqueue.job.queue_wait", "s", "From when a job became available to when a worker started it.");

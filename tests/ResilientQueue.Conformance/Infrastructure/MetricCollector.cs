@@ -57,6 +57,17 @@ public static class ObservableReader
                 }
             }
         });
+        listener.SetMeasurementEventCallback<int>((_, value, measured, _) =>
+        {
+            KeyValuePair<string, object?>[] all = measured.ToArray();
+            if (tags.All(t => all.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))))
+            {
+                lock (values)
+                {
+                    values.Add(value);
+                }
+            }
+        });
         listener.Start();
         listener.RecordObservableInstruments();
         lock (values)

@@ -17,7 +17,7 @@ namespace ResilientQueue.Conformance.Processing;
 /// choose the backend. Everything goes through the public DI entry points (AddResilientQueue, AddHandler,
 /// IJobQueueProvider) with real time and short durations; every wait is bounded.
 /// </summary>
-public abstract class JobWorkerConformanceTests : IAsyncLifetime
+public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
     private ServiceProvider? _services;

@@ -27,6 +27,9 @@ public sealed class JobWorkerOptionsTests
         { "Backoff null", o => o.Backoff = null!, "JobWorkerOptions.Backoff" },
         { "empty QueueName", o => o.QueueName = string.Empty, "JobWorkerOptions.QueueName" },
         { "QueueName with a space", o => o.QueueName = "my queue", "JobWorkerOptions.QueueName" },
+        { "AdaptiveConcurrency MinLimit 0", o => o.AdaptiveConcurrency = new() { MinLimit = 0 }, "JobWorkerOptions.AdaptiveConcurrency: AdaptiveConcurrencyLimiterOptions.MinLimit" },
+        { "AdaptiveConcurrency MaxLimit 1001", o => o.AdaptiveConcurrency = new() { MaxLimit = 1001 }, "JobWorkerOptions.AdaptiveConcurrency: AdaptiveConcurrencyLimiterOptions.MaxLimit" },
+        { "ConcurrencyKey without AdaptiveConcurrency", o => o.ConcurrencyKey = _ => "k", "JobWorkerOptions.ConcurrencyKey" },
     };
 
     [Theory]

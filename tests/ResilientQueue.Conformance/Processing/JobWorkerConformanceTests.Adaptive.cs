@@ -1,0 +1,104 @@
+using System.Text;
+using System.Text.Json;
+using ResilientQueue.Concurrency;
+using ResilientQueue.Conformance.Infrastructure;
+using ResilientQueue.Processing;
+
+namespace ResilientQueue.Conformance.Processing;
+
+public abstract partial class JobWorkerConformanceTests
+{
+    private const string LimitGauge = "resilientqueue.concurrency.limit";
+
+    [Fact]
+    public async Task AdaptiveConcurrency_Successes_GrowTheLimitFromInitialTowardsMax()
+    {
+        Probe.Behaviour = async (_, ct) => await Task.Delay(20, ct);
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.AdaptiveConcurrency = new AdaptiveConcurrencyLimiterOptions { InitialLimit = 2, MinLimit = 1, MaxLimit = 6 });
+
+        await queue.EnqueueManyAsync(Jobs(60));
+
+        await EventuallyAsync(() => IsEmptyAsync(queue), "all jobs complete");
+        Probe.Completed.Should().HaveCount(60);
+        Probe.MaxRunning.Should().BeGreaterThan(2, "busy windows of successes raise the limit").And.BeLessThanOrEqualTo(6);
+        ObservableReader.Read(LimitGauge, ("resilientqueue.limiter", QueueName)).Should().ContainSingle().Which.Should().BeGreaterThan(2);
+    }
+
+    [Fact]
+    public async Task AdaptiveConcurrency_TransientFailures_ShrinkTheLimit()
+    {
+        Probe.Behaviour = async (_, ct) =>
+        {
+            await Task.Delay(10, ct);
+            throw new TimeoutException("downstream too slow");
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.AdaptiveConcurrency = new AdaptiveConcurrencyLimiterOptions { InitialLimit = 8, MinLimit = 1, MaxLimit = 8 });
+
+        await queue.EnqueueManyAsync(Jobs(8), default);
+
+        await EventuallyAsync(() => Probe.Calls.Count >= 16, "the jobs failed and were retried");
+        ObservableReader.Read(LimitGauge, ("resilientqueue.limiter", QueueName)).Should().ContainSingle().Which.Should().BeLessThan(8, "timeouts are drops");
+    }
+
+    [Fact]
+    public async Task AdaptiveConcurrency_ValidationFailures_SayNothingAboutCapacity()
+    {
+        IJobQueue queue = await StartAsync<ProbeHandler>(o => o.AdaptiveConcurrency = new AdaptiveConcurrencyLimiterOptions { InitialLimit = 4, MinLimit = 1, MaxLimit = 4 });
+
+        await queue.EnqueueManyAsync(Enumerable.Range(0, 8).Select(i => new JobSubmission(Encoding.UTF8.GetBytes($"not json {i}"))).ToArray());
+
+        await EventuallyAsync(async () => (await queue.GetStatusAsync()).Dead == 8, "the unreadable payloads are dead-lettered");
+        ObservableReader.Read(LimitGauge, ("resilientqueue.limiter", QueueName)).Should().ContainSingle().Which.Should().Be(4);
+    }
+
+    [Fact]
+    public async Task AdaptiveConcurrency_Partitioned_SlowPartitionDoesNotHoldBackTheOthers()
+    {
+        var slowGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int slowRunning = 0;
+        int slowMax = 0;
+        Probe.Behaviour = async (ctx, ct) =>
+        {
+            if (ctx.Payload.Text.StartsWith("slow", StringComparison.Ordinal))
+            {
+                int now = Interlocked.Increment(ref slowRunning);
+                InterlockedMax(ref slowMax, now);
+                try
+                {
+                    await slowGate.Task.WaitAsync(ct);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref slowRunning);
+                }
+            }
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(o =>
+        {
+            o.Concurrency = 4;
+            o.AdaptiveConcurrency = new AdaptiveConcurrencyLimiterOptions { InitialLimit = 1, MinLimit = 1, MaxLimit = 1 };
+            o.ConcurrencyKey = job => JsonSerializer.Deserialize<Msg>(job.Payload.Span, JsonSerializerOptions.Web)!.Text.Split('-')[0];
+        });
+
+        await queue.EnqueueManyAsync(Enumerable.Range(0, 4).Select(i => Job($"slow-{i}")).Concat(Enumerable.Range(0, 6).Select(i => Job($"fast-{i}"))).ToArray());
+
+        await EventuallyAsync(() => Probe.Completed.Count(id => Probe.Calls.Any(c => c.JobId == id && c.Text.StartsWith("fast", StringComparison.Ordinal))) == 6, "the fast partition's jobs all complete while the slow partition is stuck");
+        Volatile.Read(ref slowMax).Should().Be(1, "the slow partition's limit is 1");
+        slowGate.SetResult();
+        await EventuallyAsync(() => IsEmptyAsync(queue), "the slow jobs complete once released");
+        Probe.Completed.Should().HaveCount(10);
+        Probe.Calls.Should().OnlyContain(c => c.Attempt == 1, "a deferral for a busy partition spends no attempt");
+    }
+
+    private static JobSubmission Job(string text) => new(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Msg(text), JsonSerializerOptions.Web)));
+
+    private static JobSubmission[] Jobs(int count) => Enumerable.Range(0, count).Select(i => Job($"job {i}")).ToArray();
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
