@@ -127,11 +127,12 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
         ThrowIfOutOfRange(permitCount);
+        long now = _time.GetTimestamp(); // read outside the lock: it is most of the cost of a short hold
         FixedLease rejected;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (TryLeaseLocked(permitCount) is { } lease)
+            if (TryLeaseLocked(permitCount, now) is { } lease)
             {
                 return lease;
             }
@@ -154,10 +155,11 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
 
         List<Waiter>? evicted = null;
         Waiter waiter;
+        long now = _time.GetTimestamp();
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (TryLeaseLocked(permitCount) is { } lease)
+            if (TryLeaseLocked(permitCount, now) is { } lease)
             {
                 return ValueTask.FromResult(lease);
             }
@@ -241,7 +243,8 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     internal void Release(AdaptiveConcurrencyLease lease)
     {
         var outcome = lease.Outcome ?? ConcurrencyOutcome.Success;
-        double latency = (lease.Latency ?? _time.GetElapsedTime(lease.StartTimestamp)).TotalSeconds;
+        long now = _time.GetTimestamp();
+        double latency = (lease.Latency ?? _time.GetElapsedTime(lease.StartTimestamp, now)).TotalSeconds;
         List<(Waiter Waiter, RateLimitLease Lease)>? granted;
         bool dropped = false;
         lock (_lock)
@@ -276,10 +279,10 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                     break;
             }
 
-            granted = _disposed ? null : GrantWaitersLocked();
+            granted = _disposed ? null : GrantWaitersLocked(now);
             if (_inFlight == 0 && _queue.Count == 0)
             {
-                _idleSince = _time.GetTimestamp();
+                _idleSince = now;
             }
         }
 
@@ -316,7 +319,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         }
     }
 
-    private RateLimitLease? TryLeaseLocked(int permitCount)
+    private RateLimitLease? TryLeaseLocked(int permitCount, long now)
     {
         bool noneWaiting = _queue.Count == 0 || _options.QueueProcessingOrder == QueueProcessingOrder.NewestFirst;
         if (permitCount == 0)
@@ -324,10 +327,10 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             return Available > 0 ? FixedLease.Granted : null;
         }
 
-        return noneWaiting && Available >= permitCount ? LeaseLocked(permitCount) : null;
+        return noneWaiting && Available >= permitCount ? LeaseLocked(permitCount, now) : null;
     }
 
-    private AdaptiveConcurrencyLease LeaseLocked(int permitCount)
+    private AdaptiveConcurrencyLease LeaseLocked(int permitCount, long now)
     {
         _inFlight += permitCount;
         _successfulLeases++;
@@ -336,7 +339,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             _windowBusy = true;
         }
 
-        return new AdaptiveConcurrencyLease(this, permitCount, _time.GetTimestamp(), _epoch);
+        return new AdaptiveConcurrencyLease(this, permitCount, now, _epoch);
     }
 
     private FixedLease RejectLocked(int permitCount)
@@ -355,7 +358,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         return new FixedLease(false, reason, retryAfter);
     }
 
-    private List<(Waiter, RateLimitLease)>? GrantWaitersLocked()
+    private List<(Waiter, RateLimitLease)>? GrantWaitersLocked(long now)
     {
         List<(Waiter, RateLimitLease)>? granted = null;
         while (_queue.Count > 0)
@@ -374,7 +377,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             }
             else if (Available >= waiter.PermitCount)
             {
-                lease = LeaseLocked(waiter.PermitCount);
+                lease = LeaseLocked(waiter.PermitCount, now);
             }
             else
             {
