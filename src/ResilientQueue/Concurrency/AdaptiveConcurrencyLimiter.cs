@@ -164,6 +164,14 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                 return ValueTask.FromResult(lease);
             }
 
+            if (permitCount > PermitLimit)
+            {
+                // It could not fit until the limit grows, and it would block every request queued behind it.
+                var tooLarge = RejectLocked(permitCount);
+                ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
+                return ValueTask.FromResult<RateLimitLease>(tooLarge);
+            }
+
             if (_options.QueueLimit - _queuedPermits < permitCount)
             {
                 if (_options.QueueProcessingOrder == QueueProcessingOrder.NewestFirst && permitCount <= _options.QueueLimit)
@@ -366,7 +374,13 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             var node = _options.QueueProcessingOrder == QueueProcessingOrder.OldestFirst ? _queue.First! : _queue.Last!;
             var waiter = node.Value;
             RateLimitLease lease;
-            if (waiter.PermitCount == 0)
+            if (waiter.PermitCount > PermitLimit)
+            {
+                // The limit shrank below what it asks for: fail it rather than let it block the queue.
+                _failedLeases++;
+                lease = new FixedLease(false, $"The limit shrank to {PermitLimit}, below the {waiter.PermitCount} permits requested.", null);
+            }
+            else if (waiter.PermitCount == 0)
             {
                 if (Available == 0)
                 {
@@ -394,6 +408,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
 
     private void Cancel(Waiter waiter, CancellationToken token)
     {
+        List<(Waiter Waiter, RateLimitLease Lease)>? granted;
         lock (_lock)
         {
             if (waiter.Node?.List is null)
@@ -403,9 +418,18 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
 
             _queue.Remove(waiter.Node);
             _queuedPermits -= waiter.PermitCount;
+
+            // A cancelled head may have been what kept smaller requests behind it waiting.
+            long now = _time.GetTimestamp();
+            granted = _disposed ? null : GrantWaitersLocked(now);
+            if (_inFlight == 0 && _queue.Count == 0)
+            {
+                _idleSince = now;
+            }
         }
 
         waiter.Completion.TrySetCanceled(token);
+        Complete(granted);
     }
 
     private void SetLimitLocked(double limit) => _limit = Math.Clamp(limit, _options.MinLimit, _options.MaxLimit);

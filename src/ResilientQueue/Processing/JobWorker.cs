@@ -332,14 +332,31 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         if (_limiter is not null)
         {
             RateLimitLease permit;
-            try
+            while (true)
             {
-                permit = await _limiter.AcquireAsync(1, _stopOrAbort.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
-                return (false, null);
+                // Wait in slices of the renew interval and keep the job's lease alive between them: while the limit
+                // is low (a downstream outage) a job may wait long, and must not run out its lease (and attempts).
+                using var slice = new CancellationTokenSource(_options.EffectiveRenewInterval, _time);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stopOrAbort.Token, slice.Token);
+                try
+                {
+                    permit = await _limiter.AcquireAsync(1, wait.Token).ConfigureAwait(false);
+                    break;
+                }
+                catch (OperationCanceledException) when (_stopOrAbort.IsCancellationRequested)
+                {
+                    await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+                    return (false, null);
+                }
+                catch (OperationCanceledException)
+                {
+                    if (await _queue.RenewAsync(job.Lease, _options.LeaseDuration).ConfigureAwait(false) == LeaseResult.LeaseLost)
+                    {
+                        ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
+                        LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
+                        return (false, null);
+                    }
+                }
             }
 
             if (!permit.IsAcquired || _stopping || _state.AbortReason is not null)
@@ -367,7 +384,17 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                 key = string.Empty;
             }
 
-            RateLimitLease permit = _partitions.AttemptAcquire(key);
+            RateLimitLease permit;
+            try
+            {
+                permit = _partitions.AttemptAcquire(key);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The partitioned limiter dropped this idle partition just now: the next call creates a new one.
+                permit = _partitions.AttemptAcquire(key);
+            }
+
             if (permit.IsAcquired)
             {
                 return (true, permit as AdaptiveConcurrencyLease);
@@ -377,7 +404,17 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                 ? TimeSpan.FromTicks(Math.Clamp(retryAfter.Ticks, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks))
                 : TimeSpan.FromSeconds(1);
             permit.Dispose();
-            await DeferAsync(job, key, delay).ConfigureAwait(false);
+            try
+            {
+                await DeferAsync(job, key, delay).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The deferral could not be written: give the job back rather than leave it to its lease.
+                LogOutcomeNotWritten(_logger, ex, _queue.Name, job.Job.Id);
+                await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+            }
+
             return (false, null);
         }
 

@@ -28,12 +28,12 @@ public sealed class JobWorkerOptions
     /// calls), and every partition gets its own adaptive limiter, so one slow host does not throttle the rest; at most
     /// <see cref="Concurrency"/> jobs run over all partitions together. A job whose
     /// partition is at its limit is not held: it goes back to the queue for the limiter's suggested Retry-After (at least
-    /// 50 ms, at most 30 s) without spending an attempt, and the worker takes the next job. A <see langword="null"/> key
-    /// is a partition of its own. Idle partitions are dropped after a while. Default: <see langword="null"/>, one limiter.
+    /// 50 ms, at most 30 s) without spending an attempt, and the worker takes the next job. <see langword="null"/> and
+    /// empty keys (and keys that throw) share one partition. Idle partitions are dropped after a while. Default: <see langword="null"/>, one limiter.
     /// </summary>
     public Func<Job, string?>? ConcurrencyKey { get; set; }
 
-    /// <summary>How many fetched jobs may wait in the local buffer (their leases run while they wait; a waiting job whose lease is due is renewed before it starts). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/>, or <see cref="AdaptiveConcurrencyLimiterOptions.MaxLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> (at most 1,000).</summary>
+    /// <summary>How many fetched jobs may wait in the local buffer (their leases run while they wait; a waiting job whose lease is due is renewed before it starts). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/>, or <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> (its handler loops then hold a job each while they wait for a permit, renewing its lease) (at most 1,000).</summary>
     public int? Prefetch { get; set; }
 
     /// <summary>How long a lease lasts; the worker renews it at <see cref="RenewInterval"/> while the handler runs. Default: 30 seconds. From 1 second to 1 day.</summary>
@@ -61,7 +61,9 @@ public sealed class JobWorkerOptions
     /// <summary>How often the worker reads its queue's counts for the <c>resilientqueue.queue.depth</c> gauge. Default: 5 seconds. From 100 ms to 1 hour.</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    internal int EffectivePrefetch => Prefetch ?? Math.Clamp(AdaptiveConcurrency is { } adaptive && ConcurrencyKey is null ? adaptive.MaxLimit : Concurrency * 2, 1, JobQueueOptions.MaxBatchSize);
+    // With one adaptive limiter the handler loops (MaxLimit of them) already hold a job each while they wait for a
+    // permit, renewing its lease; the buffer behind them only needs to keep the fetches batched.
+    internal int EffectivePrefetch => Prefetch ?? Math.Clamp(AdaptiveConcurrency is { } adaptive && ConcurrencyKey is null ? adaptive.MinLimit : Concurrency * 2, 1, JobQueueOptions.MaxBatchSize);
 
     /// <summary>How many handler loops run: the most jobs that can run at once.</summary>
     internal int HandlerLoops => AdaptiveConcurrency is { } adaptive && ConcurrencyKey is null ? adaptive.MaxLimit : Concurrency;

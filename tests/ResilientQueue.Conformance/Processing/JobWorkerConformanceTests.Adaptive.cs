@@ -90,6 +90,39 @@ public abstract partial class JobWorkerConformanceTests
         Probe.Calls.Should().OnlyContain(c => c.Attempt == 1, "a deferral for a busy partition spends no attempt");
     }
 
+    [Fact]
+    public async Task AdaptiveConcurrency_JobWaitingForAPermit_KeepsItsLeaseAlive()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Probe.Behaviour = async (ctx, ct) =>
+        {
+            if (ctx.Payload.Text == "blocker")
+            {
+                await gate.Task.WaitAsync(ct);
+            }
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(
+            o =>
+            {
+                // Limit 1 with two handler loops: the second loop holds the next job while it waits for the permit.
+                o.AdaptiveConcurrency = new AdaptiveConcurrencyLimiterOptions { InitialLimit = 1, MinLimit = 1, MaxLimit = 2 };
+                o.LeaseDuration = TimeSpan.FromSeconds(1);
+                o.RenewInterval = TimeSpan.FromMilliseconds(300);
+            },
+            b => b.AddStaleJobReaper(r => r.Interval = TimeSpan.FromSeconds(1)));
+        await EnqueueAsync(queue, "blocker");
+        await EventuallyAsync(() => !Probe.Calls.IsEmpty, "the blocker runs");
+        string waiting = await EnqueueAsync(queue, "waiting");
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // three lease durations, three reaper passes
+        gate.SetResult();
+
+        await EventuallyAsync(() => IsEmptyAsync(queue), "both jobs complete");
+        Probe.Calls.Where(c => c.JobId == waiting).Should().ContainSingle("the waiting job's lease was renewed, so the reaper never took it back")
+            .Which.Attempt.Should().Be(1);
+        Probe.Calls.Should().HaveCount(2);
+    }
+
     private static JobSubmission Job(string text) => new(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Msg(text), JsonSerializerOptions.Web)));
 
     private static JobSubmission[] Jobs(int count) => Enumerable.Range(0, count).Select(i => Job($"job {i}")).ToArray();

@@ -294,6 +294,59 @@ public sealed class AdaptiveConcurrencyLimiterTests
     }
 
     [Fact]
+    public async Task AcquireAsync_MorePermitsThanTheCurrentLimit_IsRejectedAtOnceInsteadOfBlockingTheQueue()
+    {
+        using var limiter = Create(initial: 4, max: 10, queue: 20);
+
+        using var tooLarge = await limiter.AcquireAsync(8).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        tooLarge.IsAcquired.Should().BeFalse();
+        using var small = limiter.AttemptAcquire(1);
+        small.IsAcquired.Should().BeTrue("nothing is left queued in front of it");
+    }
+
+    [Fact]
+    public async Task Waiter_LimitShrinksBelowItsRequest_IsFailedAndTheQueueMovesOn()
+    {
+        using var limiter = Create(initial: 4, max: 4, queue: 20);
+        var held = Enumerable.Range(0, 4).Select(_ => (AdaptiveConcurrencyLease)limiter.AttemptAcquire()).ToList();
+        var big = limiter.AcquireAsync(4).AsTask();
+        var small = limiter.AcquireAsync(1).AsTask();
+
+        held[0].Record(ConcurrencyOutcome.Drop);
+        held[0].Dispose(); // 4 x 0.9 = 3.6 -> limit 3, below the 4 the head waiter needs
+
+        using var failed = await big.WaitAsync(TimeSpan.FromSeconds(10));
+        failed.IsAcquired.Should().BeFalse();
+        failed.TryGetMetadata(MetadataName.ReasonPhrase, out string? reason).Should().BeTrue();
+        reason.Should().Be("The limit shrank to 3, below the 4 permits requested.");
+        small.IsCompleted.Should().BeFalse("3 permits are still in use under a limit of 3");
+        held[1].Dispose();
+        using var next = await small.WaitAsync(TimeSpan.FromSeconds(10));
+        next.IsAcquired.Should().BeTrue("the failed head no longer blocks the queue");
+        held[2].Dispose();
+        held[3].Dispose();
+    }
+
+    [Fact]
+    public async Task Cancel_HeadWaiter_LetsSmallerWaitersBehindItIn()
+    {
+        using var limiter = Create(initial: 4, max: 4, queue: 20);
+        var held = Enumerable.Range(0, 2).Select(_ => limiter.AttemptAcquire()).ToList();
+        using var cts = new CancellationTokenSource();
+        var head = limiter.AcquireAsync(3, cts.Token).AsTask();
+        var behind = limiter.AcquireAsync(1).AsTask();
+        behind.IsCompleted.Should().BeFalse("it is queued behind the 3-permit request");
+
+        await cts.CancelAsync();
+
+        await FluentActions.Awaiting(() => head).Should().ThrowAsync<OperationCanceledException>();
+        using var lease = await behind.WaitAsync(TimeSpan.FromSeconds(10));
+        lease.IsAcquired.Should().BeTrue("2 of 4 permits were free once the head left");
+        held.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
     public async Task Dispose_FailsWaitersAndRefusesNewRequests()
     {
         var limiter = Create(initial: 1, queue: 1);
