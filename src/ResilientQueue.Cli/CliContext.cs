@@ -25,8 +25,9 @@ internal sealed class CliContext
     private readonly Lazy<IAnsiConsole> _console;
     private RedisSession? _session;
 
-    public CliContext(TextWriter stdout, TextWriter stderr, TextReader stdin, bool stdinIsTerminal, Func<string, string?> environment)
+    public CliContext(TextWriter stdout, TextWriter stderr, TextReader stdin, bool stdinIsTerminal, Func<string, string?> environment, TimeProvider? time = null)
     {
+        Clock = time ?? TimeProvider.System;
         Out = stdout;
         Error = stderr;
         In = stdin;
@@ -36,6 +37,9 @@ internal sealed class CliContext
     }
 
     public TextWriter Out { get; }
+
+    /// <summary>The clock of ages shown ("dead for 2h") and of the queues' transitions.</summary>
+    public TimeProvider Clock { get; }
 
     public Func<string, string?> Environment => _environment;
 
@@ -66,7 +70,7 @@ internal sealed class CliContext
         string configuration = parse.GetValue(RedisOption) is { Length: > 0 } given
             ? given
             : _environment(RedisVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultRedis;
-        _session = await RedisSession.ConnectAsync(configuration).ConfigureAwait(false);
+        _session = await RedisSession.ConnectAsync(configuration, Clock).ConfigureAwait(false);
         return _session;
     }
 

@@ -75,7 +75,7 @@ internal static class DeadLetterCommands
                 throw CliException.Usage($"invalid --cursor '{parse.GetValue(cursor)}': pass the nextCursor a previous 'resq dlq list' printed");
             }
 
-            DateTimeOffset now = DateTimeOffset.UtcNow;
+            DateTimeOffset now = context.Clock.GetUtcNow();
             var document = new DeadLetterListDocument(
                 q.Name,
                 page.Entries.Count,
@@ -128,7 +128,7 @@ internal static class DeadLetterCommands
             using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             string id = parse.GetValue(jobId)!;
             DeadLetterEntry entry = await q.DeadLetters.GetAsync(id) ?? throw await NotDeadLetteredAsync(q, id);
-            DeadLetterDetailDocument document = Detail(entry);
+            DeadLetterDetailDocument document = Detail(entry, context.Clock.GetUtcNow());
             if (context.Json(parse))
             {
                 context.WriteJson(document);
@@ -348,11 +348,11 @@ internal static class DeadLetterCommands
             ? CliException.Error($"job '{jobId}' of queue '{queue.Name}' is not in the dead-letter store (it is {job.State})")
             : CliException.Error($"job '{jobId}' not found in queue '{queue.Name}'");
 
-    private static DeadLetterDetailDocument Detail(DeadLetterEntry entry)
+    private static DeadLetterDetailDocument Detail(DeadLetterEntry entry, DateTimeOffset now)
     {
         Job job = entry.Job;
         return new DeadLetterDetailDocument(
-            job.Id, job.Queue, entry.DeadLetteredAt, Durations.Seconds(DateTimeOffset.UtcNow - entry.DeadLetteredAt), entry.Reason, entry.Category,
+            job.Id, job.Queue, entry.DeadLetteredAt, Durations.Seconds(now - entry.DeadLetteredAt), entry.Reason, entry.Category,
             job.Attempts, job.MaxAttempts, job.Priority, job.EnqueuedAt, job.LastError, job.LastErrorCategory,
             job.Failures.Count > 0 ? job.Failures[0].At : null, job.Failures.Count > 0 ? job.Failures[^1].At : null,
             job.Failures.Select(f => new FailureDocument(f.At, f.Attempt, f.Category, f.Error)).ToList(),

@@ -29,9 +29,11 @@ internal sealed partial class RedisSession : IDisposable
 
     private readonly ConnectionMultiplexer _connection;
     private readonly string? _password;
+    private readonly TimeProvider _time;
 
-    private RedisSession(ConnectionMultiplexer connection, string endpoints, string? password)
+    private RedisSession(ConnectionMultiplexer connection, string endpoints, string? password, TimeProvider time)
     {
+        _time = time;
         _connection = connection;
         Endpoints = endpoints;
         _password = password;
@@ -40,7 +42,7 @@ internal sealed partial class RedisSession : IDisposable
     /// <summary>The endpoints, as <c>host:port, …</c>, never with the password.</summary>
     public string Endpoints { get; }
 
-    public static async Task<RedisSession> ConnectAsync(string configuration)
+    public static async Task<RedisSession> ConnectAsync(string configuration, TimeProvider time)
     {
         string? password = PasswordValue().Match(configuration) is { Success: true } m ? m.Groups[1].Value : null;
         ConfigurationOptions options;
@@ -83,7 +85,7 @@ internal sealed partial class RedisSession : IDisposable
         using var log = new StringWriter(CultureInfo.InvariantCulture);
         ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(options, log).ConfigureAwait(false);
 
-        var session = new RedisSession(connection, endpoints, password);
+        var session = new RedisSession(connection, endpoints, password, time);
         try
         {
             if (!connection.IsConnected)
@@ -178,7 +180,7 @@ internal sealed partial class RedisSession : IDisposable
             throw CliException.Usage($"invalid queue name '{name}': 1 to {QueueNames.MaxLength} characters, each an ASCII letter, digit or one of - _ . : #");
         }
 
-        return new RedisListJobQueue(_connection, name, QueueOptions);
+        return new RedisListJobQueue(_connection, name, QueueOptions, _time);
     }
 
     public Task<bool> QueueExistsAsync(string name) => _connection.GetDatabase().KeyExistsAsync(MetaPrefix + name + MetaSuffix);

@@ -36,7 +36,7 @@ internal static class StaleCommands
             using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             TimeSpan minAge = parse.GetValue(olderThan) ?? TimeSpan.Zero;
             IReadOnlyList<ReapedJob> jobs = await q.ReapExpiredAsync(QueueCommands.StaleScanLimit, minAge, dryRun: true);
-            var document = new ReapDocument(q.Name, DryRun: true, Durations.Seconds(minAge), jobs.Count >= QueueCommands.StaleScanLimit, ToRows(jobs));
+            var document = new ReapDocument(q.Name, DryRun: true, Durations.Seconds(minAge), jobs.Count >= QueueCommands.StaleScanLimit, ToRows(jobs, context.Clock));
             if (context.Json(parse))
             {
                 context.WriteJson(document);
@@ -78,7 +78,7 @@ internal static class StaleCommands
             ReapDocument document;
             if (parse.GetValue(dryRun) || preview.Count == 0)
             {
-                document = new ReapDocument(q.Name, DryRun: parse.GetValue(dryRun), Durations.Seconds(minAge), previewCapped, parse.GetValue(dryRun) ? ToRows(preview) : []);
+                document = new ReapDocument(q.Name, DryRun: parse.GetValue(dryRun), Durations.Seconds(minAge), previewCapped, parse.GetValue(dryRun) ? ToRows(preview, context.Clock) : []);
             }
             else
             {
@@ -104,7 +104,7 @@ internal static class StaleCommands
                     }
                 }
 
-                document = new ReapDocument(q.Name, DryRun: false, Durations.Seconds(minAge), capped, ToRows(reaped));
+                document = new ReapDocument(q.Name, DryRun: false, Durations.Seconds(minAge), capped, ToRows(reaped, context.Clock));
             }
 
             if (context.Json(parse))
@@ -133,9 +133,9 @@ internal static class StaleCommands
         return command;
     }
 
-    private static List<ReapedJobDocument> ToRows(IEnumerable<ReapedJob> jobs)
+    private static List<ReapedJobDocument> ToRows(IEnumerable<ReapedJob> jobs, TimeProvider time)
     {
-        DateTimeOffset now = DateTimeOffset.UtcNow;
+        DateTimeOffset now = time.GetUtcNow();
         return jobs.Select(j => new ReapedJobDocument(j.JobId, j.Attempts, j.MaxAttempts, j.LeaseExpiredAt, Durations.Seconds(now - j.LeaseExpiredAt), j.Action)).ToList();
     }
 
