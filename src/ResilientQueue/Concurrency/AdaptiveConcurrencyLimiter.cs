@@ -140,7 +140,6 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             rejected = RejectLocked(permitCount);
         }
 
-        ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
         return rejected;
     }
 
@@ -167,9 +166,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             if (permitCount > PermitLimit)
             {
                 // It could not fit until the limit grows, and it would block every request queued behind it.
-                var tooLarge = RejectLocked(permitCount);
-                ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
-                return ValueTask.FromResult<RateLimitLease>(tooLarge);
+                return ValueTask.FromResult<RateLimitLease>(RejectLocked(permitCount));
             }
 
             if (_options.QueueLimit - _queuedPermits < permitCount)
@@ -187,9 +184,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                 }
                 else
                 {
-                    var rejected = RejectLocked(permitCount);
-                    ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
-                    return ValueTask.FromResult<RateLimitLease>(rejected);
+                    return ValueTask.FromResult<RateLimitLease>(RejectLocked(permitCount));
                 }
             }
 
@@ -287,11 +282,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                     break;
             }
 
-            granted = _disposed ? null : GrantWaitersLocked(now);
-            if (_inFlight == 0 && _queue.Count == 0)
-            {
-                _idleSince = now;
-            }
+            granted = AfterChangeLocked(now);
         }
 
         if (dropped)
@@ -353,6 +344,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     private FixedLease RejectLocked(int permitCount)
     {
         _failedLeases++;
+        ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
         string reason = $"Concurrency limit reached: {_inFlight} of {PermitLimit} permits in use and {_queuedPermits} of {_options.QueueLimit} queued; {permitCount} requested.";
         TimeSpan? retryAfter = null;
         if (_latencyEstimate > 0)
@@ -364,6 +356,18 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         }
 
         return new FixedLease(false, reason, retryAfter);
+    }
+
+    /// <summary>After permits were freed, the limit moved or a waiter left: grant who fits now, and note when the limiter went idle.</summary>
+    private List<(Waiter, RateLimitLease)>? AfterChangeLocked(long now)
+    {
+        var granted = _disposed ? null : GrantWaitersLocked(now);
+        if (_inFlight == 0 && _queue.Count == 0)
+        {
+            _idleSince = now;
+        }
+
+        return granted;
     }
 
     private List<(Waiter, RateLimitLease)>? GrantWaitersLocked(long now)
@@ -378,6 +382,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             {
                 // The limit shrank below what it asks for: fail it rather than let it block the queue.
                 _failedLeases++;
+                ResilientQueueTelemetry.RecordLimiterRejection(_options.Name);
                 lease = new FixedLease(false, $"The limit shrank to {PermitLimit}, below the {waiter.PermitCount} permits requested.", null);
             }
             else if (waiter.PermitCount == 0)
@@ -420,12 +425,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             _queuedPermits -= waiter.PermitCount;
 
             // A cancelled head may have been what kept smaller requests behind it waiting.
-            long now = _time.GetTimestamp();
-            granted = _disposed ? null : GrantWaitersLocked(now);
-            if (_inFlight == 0 && _queue.Count == 0)
-            {
-                _idleSince = now;
-            }
+            granted = AfterChangeLocked(_time.GetTimestamp());
         }
 
         waiter.Completion.TrySetCanceled(token);

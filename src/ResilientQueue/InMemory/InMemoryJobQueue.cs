@@ -418,7 +418,7 @@ public sealed partial class InMemoryJobQueue : IJobQueue
         long depth;
         lock (_gate)
         {
-            depth = _readyCount + _delayed.Count + _active.Count;
+            depth = DepthLocked;
         }
 
         return ValueTask.FromResult(ResilientQueueTelemetry.RecordBackpressure(Name, BackpressureSignal.From(depth, _options)));
@@ -708,9 +708,12 @@ public sealed partial class InMemoryJobQueue : IJobQueue
         }
     }
 
+    /// <summary>What <see cref="JobQueueOptions.Capacity"/> bounds: ready + delayed + active.</summary>
+    private long DepthLocked => _readyCount + _delayed.Count + _active.Count;
+
     private void EnsureRoom(int adding)
     {
-        long depth = _readyCount + _delayed.Count + _active.Count;
+        long depth = DepthLocked;
         if (adding > 0 && depth + adding > _options.Capacity)
         {
             throw new QueueFullException(Name, _options.Capacity, depth, adding);

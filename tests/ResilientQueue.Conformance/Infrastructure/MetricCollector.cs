@@ -46,7 +46,7 @@ public static class ObservableReader
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, measured, _) =>
+        void Record(long value, ReadOnlySpan<KeyValuePair<string, object?>> measured)
         {
             KeyValuePair<string, object?>[] all = measured.ToArray();
             if (tags.All(t => all.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))))
@@ -56,18 +56,10 @@ public static class ObservableReader
                     values.Add(value);
                 }
             }
-        });
-        listener.SetMeasurementEventCallback<int>((_, value, measured, _) =>
-        {
-            KeyValuePair<string, object?>[] all = measured.ToArray();
-            if (tags.All(t => all.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))))
-            {
-                lock (values)
-                {
-                    values.Add(value);
-                }
-            }
-        });
+        }
+
+        listener.SetMeasurementEventCallback<long>((_, value, measured, _) => Record(value, measured));
+        listener.SetMeasurementEventCallback<int>((_, value, measured, _) => Record(value, measured));
         listener.Start();
         listener.RecordObservableInstruments();
         lock (values)
