@@ -45,6 +45,10 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     private readonly AdaptiveConcurrencyLimiter? _limiter;
     private readonly PartitionedRateLimiter<string>? _partitions;
     private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
+
+    // Jobs fetched but not started (in the buffer, in a rate-limit pause, waiting for a permit), by lease token, with
+    // when their lease was last set: HeldRenewLoopAsync keeps those leases alive however long they wait.
+    private readonly ConcurrentDictionary<string, (JobLease Lease, long SetAt)> _held = new(StringComparer.Ordinal);
     private volatile bool _stopping;
     private long _pausedUntilTicks;
     private int _buffered;
@@ -121,6 +125,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         using var fetching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopFetching.Token, _aborted.Token);
         Task ackLoop = Task.Run(AckLoopAsync, CancellationToken.None);
         Task statusLoop = Task.Run(() => StatusLoopAsync(fetching.Token), CancellationToken.None);
+        Task heldRenewals = Task.Run(() => HeldRenewLoopAsync(fetching.Token), CancellationToken.None);
         Task[] handlerLoops = Enumerable.Range(0, _options.HandlerLoops).Select(_ => Task.Run(HandleLoopAsync, CancellationToken.None)).ToArray();
         try
         {
@@ -147,6 +152,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             _acks.Writer.TryComplete();
             await ackLoop.ConfigureAwait(false);
             await statusLoop.ConfigureAwait(false);
+            await heldRenewals.ConfigureAwait(false);
             _limiter?.Dispose();
             _partitions?.Dispose();
             ResilientQueueTelemetry.LastStatus.TryRemove(_queue.Name, out _);
@@ -237,13 +243,16 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                     continue;
                 }
 
+                long fetchedAt = _time.GetTimestamp();
                 foreach (LeasedJob job in jobs)
                 {
                     Interlocked.Increment(ref _buffered);
+                    _held[job.Lease.Token] = (job.Lease, fetchedAt);
                     if (!_buffer.Writer.TryWrite(job))
                     {
                         // Only when the buffer was completed by a stop: give the job back.
                         Interlocked.Decrement(ref _buffered);
+                        _held.TryRemove(job.Lease.Token, out _);
                         await ReleaseAllAsync([job.Lease], CancellationToken.None).ConfigureAwait(false);
                     }
                 }
@@ -298,6 +307,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                     continue;
                 }
 
+                _held.TryRemove(job.Lease.Token, out _); // from here the running job's own renew loop keeps it
+
                 try
                 {
                     await ProcessAsync(job, permit).ConfigureAwait(false);
@@ -312,6 +323,10 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                 // ProcessAsync handles the handler's exceptions; this is a backend failure while writing the outcome.
                 // The job's lease will run out and the reaper takes it back: nothing is lost.
                 LogOutcomeNotWritten(_logger, ex, _queue.Name, job.Job.Id);
+            }
+            finally
+            {
+                _held.TryRemove(job.Lease.Token, out _); // released, deferred or lost: no longer ours to keep
             }
         }
     }
@@ -331,31 +346,20 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     {
         if (_limiter is not null)
         {
-            RateLimitLease permit;
-            while (true)
+            // Fast path: a free permit (it fails while others wait, so it never jumps the queue). A long wait is safe:
+            // the job's lease is kept alive by HeldRenewLoopAsync until the job starts.
+            RateLimitLease permit = _limiter.AttemptAcquire();
+            if (!permit.IsAcquired)
             {
-                // Wait in slices of the renew interval and keep the job's lease alive between them: while the limit
-                // is low (a downstream outage) a job may wait long, and must not run out its lease (and attempts).
-                using var slice = new CancellationTokenSource(_options.EffectiveRenewInterval, _time);
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stopOrAbort.Token, slice.Token);
+                permit.Dispose();
                 try
                 {
-                    permit = await _limiter.AcquireAsync(1, wait.Token).ConfigureAwait(false);
-                    break;
-                }
-                catch (OperationCanceledException) when (_stopOrAbort.IsCancellationRequested)
-                {
-                    await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
-                    return (false, null);
+                    permit = await _limiter.AcquireAsync(1, _stopOrAbort.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
-                    if (await _queue.RenewAsync(job.Lease, _options.LeaseDuration).ConfigureAwait(false) == LeaseResult.LeaseLost)
-                    {
-                        ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
-                        LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
-                        return (false, null);
-                    }
+                    await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+                    return (false, null);
                 }
             }
 
@@ -703,6 +707,53 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         }
         while (Interlocked.CompareExchange(ref _pausedUntilTicks, until, current) != current);
         LogPaused(_logger, _queue.Name, duration.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Renews the leases of jobs fetched but not yet started, each once its lease was set a renew interval ago, so a job
+    /// that waits long (behind slow handlers, in a rate-limit pause, for a permit of the adaptive limiter) is never
+    /// reaped, and never spends an attempt, before it runs.
+    /// </summary>
+    private async Task HeldRenewLoopAsync(CancellationToken stoppingToken)
+    {
+        TimeSpan interval = _options.EffectiveRenewInterval;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval / 2, _time, stoppingToken).ConfigureAwait(false);
+                foreach ((string token, (JobLease Lease, long SetAt) held) in _held)
+                {
+                    if (_time.GetElapsedTime(held.SetAt) < interval)
+                    {
+                        continue;
+                    }
+
+                    JobLease lease = held.Lease;
+
+                    try
+                    {
+                        long now = _time.GetTimestamp();
+                        if (await _queue.RenewAsync(lease, _options.LeaseDuration, stoppingToken).ConfigureAwait(false) == LeaseResult.LeaseLost)
+                        {
+                            _held.TryRemove(token, out _); // the check before the job starts finds it lost too
+                        }
+                        else
+                        {
+                            _held.TryUpdate(token, (lease, now), held);
+                        }
+                    }
+                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        LogRenewFailed(_logger, ex, _queue.Name, lease.JobId);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Fetching stopped: held jobs are released now.
+        }
     }
 
     private async Task RenewLoopAsync(JobLease lease, CancellationTokenSource leaseLost, long started, CancellationToken stop)

@@ -33,7 +33,7 @@ public sealed class JobWorkerOptions
     /// </summary>
     public Func<Job, string?>? ConcurrencyKey { get; set; }
 
-    /// <summary>How many fetched jobs may wait in the local buffer (their leases run while they wait; a waiting job whose lease is due is renewed before it starts). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/>, or <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> (its handler loops then hold a job each while they wait for a permit, renewing its lease) (at most 1,000).</summary>
+    /// <summary>How many fetched jobs may wait in the local buffer (their leases are renewed every <see cref="RenewInterval"/> while they wait, however long). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/>, or <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> (its handler loops then hold a job each while they wait for a permit) (at most 1,000).</summary>
     public int? Prefetch { get; set; }
 
     /// <summary>How long a lease lasts; the worker renews it at <see cref="RenewInterval"/> while the handler runs. Default: 30 seconds. From 1 second to 1 day.</summary>
@@ -62,7 +62,7 @@ public sealed class JobWorkerOptions
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     // With one adaptive limiter the handler loops (MaxLimit of them) already hold a job each while they wait for a
-    // permit, renewing its lease; the buffer behind them only needs to keep the fetches batched.
+    // permit; the buffer behind them only needs to keep the fetches batched.
     internal int EffectivePrefetch => Prefetch ?? Math.Clamp(AdaptiveConcurrency is { } adaptive && ConcurrencyKey is null ? adaptive.MinLimit : Concurrency * 2, 1, JobQueueOptions.MaxBatchSize);
 
     /// <summary>How many handler loops run: the most jobs that can run at once.</summary>

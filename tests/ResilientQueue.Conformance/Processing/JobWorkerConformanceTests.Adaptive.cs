@@ -123,6 +123,39 @@ public abstract partial class JobWorkerConformanceTests
         Probe.Calls.Should().HaveCount(2);
     }
 
+    [Fact]
+    public async Task BufferedJob_WaitingBehindASlowHandler_KeepsItsLeaseAlive()
+    {
+        // The same guarantee without the limiter: a prefetched job waiting in the buffer longer than its lease.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Probe.Behaviour = async (ctx, ct) =>
+        {
+            if (ctx.Payload.Text == "blocker")
+            {
+                await gate.Task.WaitAsync(ct);
+            }
+        };
+        IJobQueue queue = await StartAsync<ProbeHandler>(
+            o =>
+            {
+                o.Concurrency = 1;
+                o.Prefetch = 2;
+                o.LeaseDuration = TimeSpan.FromSeconds(1);
+                o.RenewInterval = TimeSpan.FromMilliseconds(300);
+            },
+            b => b.AddStaleJobReaper(r => r.Interval = TimeSpan.FromSeconds(1)));
+        await EnqueueAsync(queue, "blocker");
+        await EventuallyAsync(() => !Probe.Calls.IsEmpty, "the blocker runs");
+        string waiting = await EnqueueAsync(queue, "waiting");
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        gate.SetResult();
+
+        await EventuallyAsync(() => IsEmptyAsync(queue), "both jobs complete");
+        Probe.Calls.Where(c => c.JobId == waiting).Should().ContainSingle("the buffered job's lease was renewed, so the reaper never took it back")
+            .Which.Attempt.Should().Be(1);
+    }
+
     private static JobSubmission Job(string text) => new(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Msg(text), JsonSerializerOptions.Web)));
 
     private static JobSubmission[] Jobs(int count) => Enumerable.Range(0, count).Select(i => Job($"job {i}")).ToArray();
