@@ -119,27 +119,20 @@ internal sealed partial class RedisSession : IDisposable
     /// <summary>The text with the password, if any, masked.</summary>
     public string Scrub(string text) => Scrub(text, _password);
 
-    /// <summary>Names of every queue on every primary, sorted.</summary>
-    /// <remarks>
-    /// SCAN is only synchronous in StackExchange.Redis 1.2.6 (<c>IServer.Keys</c>); it runs on a thread of its own so
-    /// that its blocking wait never holds a thread-pool thread the connection's reader needs.
-    /// </remarks>
-    public Task<IReadOnlyList<string>> DiscoverQueuesAsync() =>
-        Task.Factory.StartNew(DiscoverQueues, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private IReadOnlyList<string> DiscoverQueues()
+    /// <summary>Names of every queue on every primary, sorted (SCAN, 1,000 keys a page).</summary>
+    public async Task<IReadOnlyList<string>> DiscoverQueuesAsync()
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         int database = _connection.GetDatabase().Database;
         foreach (EndPoint endPoint in _connection.GetEndPoints())
         {
             IServer server = _connection.GetServer(endPoint);
-            if (!server.IsConnected || server.IsSlave)
+            if (!server.IsConnected || server.IsReplica)
             {
                 continue;
             }
 
-            foreach (RedisKey key in server.Keys(database, MetaPattern, pageSize: 1000))
+            await foreach (RedisKey key in server.KeysAsync(database, MetaPattern, pageSize: 1000).ConfigureAwait(false))
             {
                 string text = key.ToString();
                 string name = text.Length > MetaPrefix.Length + MetaSuffix.Length && text.StartsWith(MetaPrefix, StringComparison.Ordinal) && text.EndsWith(MetaSuffix, StringComparison.Ordinal)

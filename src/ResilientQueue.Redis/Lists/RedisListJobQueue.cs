@@ -379,12 +379,12 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
             LuaScripts.GetJob,
             [_keys.Meta, _keys.Delayed, _keys.Active, _keys.Dead, _keys.Completed, _keys.Attempts],
             [jobId]).ConfigureAwait(false);
-        if (reply.IsNull)
+        RedisResult[] parts = (RedisResult[])reply!;
+        if (parts.Length == 0)
         {
             return null;
         }
 
-        RedisResult[] parts = (RedisResult[])reply!;
         RedisResult[] extra = (RedisResult[])parts[3]!;
         return (RedisJobReader.Read(Name, jobId, (JobState)(int)(long)parts[0], (byte[])parts[1]!, (long)parts[2], extra, (long)parts[4]), extra);
     }

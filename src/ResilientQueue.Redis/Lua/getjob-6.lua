@@ -12,12 +12,13 @@
   ARGV[1] id
 
   Returns {state (JobState value: 0 ready, 1 delayed, 2 active, 3 dead, 4 completed), envelope, attempts,
-          x (HGETALL), lease deadline (ms, or -1 unless active)}, or false (nil) when there is no such job.
+          x (HGETALL), lease deadline (ms, or -1 unless active)}, or {} when there is no such job (an empty array
+  reads the same in RESP2 and RESP3, where a Lua false would arrive as a boolean).
 ]]
 --!include _common.lua
 local id = ARGV[1]
 local envelope = redis.call('GET', jobkey(id))
-if not envelope then return false end
+if not envelope then return {} end
 local a, hasx = get_attempts(KEYS[6], id)
 local state, deadline = 0, -1
 local leased = redis.call('ZSCORE', KEYS[3], id)

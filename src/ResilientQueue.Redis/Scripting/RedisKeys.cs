@@ -23,7 +23,7 @@ internal sealed class RedisKeys
         Lease = Prefix + "lease";
         Attempts = Prefix + "attempts";
         NotifyChannelName = Prefix + "notify";
-        NotifyChannel = NotifyChannelName;
+        NotifyChannel = RedisChannel.Literal(NotifyChannelName);
     }
 
     /// <summary><c>{rq:q}:</c> — the prefix of every key of the queue.</summary>

@@ -909,7 +909,7 @@ public sealed record RedisClusterNode(
     public bool Serves(int slot) => Slots.Any(range => range.Contains(slot));
 
     /// <summary>Parses a whole <c>CLUSTER NODES</c> reply (one node per line).</summary>
-    public static IReadOnlyList<RedisClusterNode> ParseAll(string clusterNodes)
+    public static IReadOnlyList<RedisClusterNode> ParseAll(string? clusterNodes)
     {
         ArgumentNullException.ThrowIfNull(clusterNodes);
         return clusterNodes
