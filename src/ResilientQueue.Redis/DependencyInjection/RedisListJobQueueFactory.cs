@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ResilientQueue.DependencyInjection;
+using ResilientQueue.Redis.Connections;
 using ResilientQueue.Redis.Lists;
 using StackExchange.Redis;
 
@@ -8,41 +9,49 @@ namespace ResilientQueue.Redis.DependencyInjection;
 
 /// <summary>
 /// Creates <see cref="RedisListJobQueue"/>s on the process's one multiplexer: the app's <see cref="IConnectionMultiplexer"/>
-/// when one is registered, otherwise one this factory connects from the configuration string and closes when disposed.
+/// when one is registered, otherwise one this factory opens from the configuration string (in the background, see
+/// <see cref="RedisConnection.Open"/>) and closes when disposed.
 /// </summary>
-internal sealed class RedisListJobQueueFactory : IJobQueueFactory, IDisposable
+internal sealed class RedisListJobQueueFactory : IJobQueueFactory, IDisposable, IAsyncDisposable
 {
     private readonly IServiceProvider _services;
     private readonly RedisListsOptions _options;
-    private readonly Lazy<IConnectionMultiplexer> _multiplexer;
-    private ConnectionMultiplexer? _owned;
+    private readonly ILoggerFactory _loggers;
+    private readonly Lazy<RedisConnection> _connection;
 
     public RedisListJobQueueFactory(IServiceProvider services, RedisListsOptions options)
     {
         _services = services;
         _options = options;
-        _multiplexer = new Lazy<IConnectionMultiplexer>(Connect, LazyThreadSafetyMode.ExecutionAndPublication);
+        _loggers = (ILoggerFactory?)services.GetService(typeof(ILoggerFactory)) ?? NullLoggerFactory.Instance;
+        _connection = new Lazy<RedisConnection>(Connect, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public IJobQueue Create(string queueName, JobQueueOptions options)
-    {
-        var loggers = (ILoggerFactory?)_services.GetService(typeof(ILoggerFactory)) ?? NullLoggerFactory.Instance;
-        return new RedisListJobQueue(_multiplexer.Value, queueName, options, (TimeProvider?)_services.GetService(typeof(TimeProvider)), loggers.CreateLogger<RedisListJobQueue>(), _options.Database);
-    }
+    public IJobQueue Create(string queueName, JobQueueOptions options) =>
+        new RedisListJobQueue(_connection.Value, disposesConnection: false, queueName, options, (TimeProvider?)_services.GetService(typeof(TimeProvider)), _loggers.CreateLogger<RedisListJobQueue>(), _options.Database);
 
     public void Dispose()
     {
-        if (_owned is not null)
+        if (_connection.IsValueCreated)
         {
-            ((IDisposable)_owned).Dispose();
+            _connection.Value.Dispose();
         }
     }
 
-    private IConnectionMultiplexer Connect()
+    public async ValueTask DisposeAsync()
     {
+        if (_connection.IsValueCreated)
+        {
+            await _connection.Value.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private RedisConnection Connect()
+    {
+        ILogger logger = _loggers.CreateLogger("ResilientQueue.Redis.Connection");
         if (_services.GetService(typeof(IConnectionMultiplexer)) is IConnectionMultiplexer shared)
         {
-            return shared;
+            return RedisConnection.Share(shared, logger);
         }
 
         if (string.IsNullOrWhiteSpace(_options.Configuration))
@@ -50,9 +59,8 @@ internal sealed class RedisListJobQueueFactory : IJobQueueFactory, IDisposable
             throw new InvalidOperationException("UseRedisLists needs a Redis configuration string, or an IConnectionMultiplexer registered in the service collection.");
         }
 
-        // The synchronous connect of the client library, once per process when the first queue is created.
-        _owned = ConnectionMultiplexer.Connect(_options.Configuration);
-        return _owned;
+        // Returns at once: the connection is made in the background and retried until Redis answers.
+        return RedisConnection.Open(_options.Configuration, logger);
     }
 }
 

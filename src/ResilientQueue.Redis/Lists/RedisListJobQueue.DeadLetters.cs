@@ -114,7 +114,7 @@ public sealed partial class RedisListJobQueue
         public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return await queue._db.SortedSetLengthAsync(queue._keys.Dead).ConfigureAwait(false);
+            return await queue.RunAsync(static (db, keys) => db.SortedSetLengthAsync(keys.Dead), queue._keys).ConfigureAwait(false);
         }
     }
 

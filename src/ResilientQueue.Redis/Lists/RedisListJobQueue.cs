@@ -5,6 +5,7 @@ using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
+using ResilientQueue.Redis.Connections;
 using ResilientQueue.Redis.Scripting;
 using ResilientQueue.Telemetry;
 using StackExchange.Redis;
@@ -26,9 +27,10 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
 {
     private static readonly RedisValue[] NoValues = [];
 
-    private readonly IConnectionMultiplexer _redis;
-    private readonly ConnectionMultiplexer? _owned;
-    private readonly IDatabase _db;
+    private readonly RedisConnection _connection;
+    private readonly bool _disposesConnection;
+    private readonly int _database;
+    private IDatabase? _db;
     private readonly RedisKeys _keys;
     private readonly JobQueueOptions _options;
     private readonly TimeProvider _time;
@@ -51,42 +53,54 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     /// <exception cref="ArgumentException">The name is invalid.</exception>
     /// <exception cref="InvalidOptionsException">An option is out of range.</exception>
     public RedisListJobQueue(IConnectionMultiplexer multiplexer, string name, JobQueueOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null, int database = -1)
-        : this(multiplexer, owned: null, name, options, timeProvider, logger, database)
+        : this(RedisConnection.Share(multiplexer ?? throw new ArgumentNullException(nameof(multiplexer)), logger), disposesConnection: true, name, options, timeProvider, logger, database)
     {
     }
 
-    private RedisListJobQueue(IConnectionMultiplexer multiplexer, ConnectionMultiplexer? owned, string name, JobQueueOptions? options, TimeProvider? timeProvider, ILogger? logger, int database)
+    /// <summary>A queue on a connection shared by several queues (the DI factory's); <paramref name="disposesConnection"/> when the queue alone uses it.</summary>
+    internal RedisListJobQueue(RedisConnection connection, bool disposesConnection, string name, JobQueueOptions? options, TimeProvider? timeProvider, ILogger? logger, int database)
     {
-        ArgumentNullException.ThrowIfNull(multiplexer);
         QueueNames.ThrowIfInvalid(name);
         Name = name;
         _options = (options ?? new JobQueueOptions()).ValidatedCopy();
-        _redis = multiplexer;
-        _owned = owned;
-        _db = multiplexer.GetDatabase(database);
+        _connection = connection;
+        _disposesConnection = disposesConnection;
+        _database = database;
+        _db = connection.Multiplexer?.GetDatabase(database);
         _keys = new RedisKeys(name);
         _channel = _keys.NotifyChannelName;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _deadLetters = new RedisDeadLetterStore(this);
         _onNotify = (_, _) => Signal();
+
+        // Nudges published while the connection was down are lost: a restored connection wakes idle consumers.
+        _connection.Restored += Signal;
     }
 
-    /// <summary>Connects to Redis and creates a queue that owns the connection and closes it when disposed.</summary>
-    /// <param name="configuration">A StackExchange.Redis configuration string, e.g. <c>localhost:6379,password=…</c>.</param>
+    /// <summary>
+    /// Creates a queue that opens its own connection to Redis and closes it when disposed. The connection is made in
+    /// the background and never fails this call because Redis is down or refuses the credentials: operations wait for
+    /// it (up to the client's timeout) and then throw <see cref="RedisConnectionException"/> (for refused credentials,
+    /// one that says so, naming the endpoint and the user, never the password), and it keeps trying about every half
+    /// second, so the queue works as soon as Redis answers.
+    /// </summary>
+    /// <param name="configuration">A StackExchange.Redis configuration string, e.g. <c>localhost:6379</c> or <c>redis1:6379,user=app,password=…</c>; <c>abortConnect</c> is always off.</param>
     /// <param name="name">The queue's name.</param>
     /// <param name="options">The queue's options; <see langword="null"/> for the defaults.</param>
     /// <param name="timeProvider">The clock; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="logger">Where dead-letter trims are logged; <see langword="null"/> for none.</param>
-    /// <returns>The queue.</returns>
+    /// <returns>The queue, once the first connection attempt has ended (at most the connect timeout, 5 s by default).</returns>
+    /// <exception cref="ArgumentException">The configuration string is invalid or names no endpoint, or the name is invalid.</exception>
+    /// <exception cref="InvalidOptionsException">An option is out of range.</exception>
     /// <remarks>Prefer one shared multiplexer per process and the public constructor when the process has several queues.</remarks>
     public static async Task<RedisListJobQueue> ConnectAsync(string configuration, string name, JobQueueOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
         QueueNames.ThrowIfInvalid(name);
         (options ?? new JobQueueOptions()).Validate();
-        ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        return new RedisListJobQueue(connection, connection, name, options, timeProvider, logger, database: -1);
+        RedisConnection connection = RedisConnection.Open(configuration, logger);
+        await connection.GetAsync().ConfigureAwait(false);
+        return new RedisListJobQueue(connection, disposesConnection: true, name, options, timeProvider, logger, database: -1);
     }
 
     /// <inheritdoc />
@@ -118,7 +132,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
         cancellationToken.ThrowIfCancellationRequested();
 
         // The depth counter the enqueue script checks capacity against: one read, in the queue's slot.
-        RedisValue depth = await _db.HashGetAsync(_keys.Meta, "depth").ConfigureAwait(false);
+        RedisValue depth = await RunAsync(static (db, keys) => db.HashGetAsync(keys.Meta, "depth"), _keys).ConfigureAwait(false);
         return ResilientQueueTelemetry.RecordBackpressure(Name, BackpressureSignal.From(depth.IsNull ? 0 : (long)depth, _options));
     }
 
@@ -404,15 +418,15 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     public async ValueTask PauseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await _db.HashSetAsync(_keys.Meta, "paused", 1).ConfigureAwait(false);
+        await RunAsync(static (db, keys) => db.HashSetAsync(keys.Meta, "paused", 1), _keys).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask ResumeAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await _db.HashDeleteAsync(_keys.Meta, "paused").ConfigureAwait(false);
-        await _redis.GetSubscriber().PublishAsync(_keys.NotifyChannel, 1).ConfigureAwait(false);
+        await RunAsync(static (db, keys) => db.HashDeleteAsync(keys.Meta, "paused"), _keys).ConfigureAwait(false);
+        await RunAsync(static (db, keys) => db.PublishAsync(keys.NotifyChannel, 1), _keys).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -471,11 +485,12 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
             return;
         }
 
-        if (_subscription is not null)
+        _connection.Restored -= Signal;
+        if (_subscription is not null && _connection.Multiplexer is { } multiplexer)
         {
             try
             {
-                await _redis.GetSubscriber().UnsubscribeAsync(_keys.NotifyChannel, _onNotify).ConfigureAwait(false);
+                await multiplexer.GetSubscriber().UnsubscribeAsync(_keys.NotifyChannel, _onNotify).ConfigureAwait(false);
             }
             catch (RedisException)
             {
@@ -483,10 +498,9 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
             }
         }
 
-        if (_owned is not null)
+        if (_disposesConnection)
         {
-            await _owned.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-            ((IDisposable)_owned).Dispose();
+            await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -498,11 +512,12 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
             return;
         }
 
-        if (_subscription is not null)
+        _connection.Restored -= Signal;
+        if (_subscription is not null && _connection.Multiplexer is { } multiplexer)
         {
             try
             {
-                _redis.GetSubscriber().Unsubscribe(_keys.NotifyChannel, _onNotify);
+                multiplexer.GetSubscriber().Unsubscribe(_keys.NotifyChannel, _onNotify);
             }
             catch (RedisException)
             {
@@ -510,23 +525,34 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
             }
         }
 
-        if (_owned is not null)
+        if (_disposesConnection)
         {
-            ((IDisposable)_owned).Dispose();
+            _connection.Dispose();
         }
     }
 
-    private Task EnsureSubscribedAsync()
+    private async Task EnsureSubscribedAsync()
     {
+        IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
+        Task subscription;
         lock (_signalGate)
         {
             // A failed subscription is retried by the next wait.
             if (_subscription is null || _subscription.IsFaulted || _subscription.IsCanceled)
             {
-                _subscription = _redis.GetSubscriber().SubscribeAsync(_keys.NotifyChannel, _onNotify);
+                _subscription = multiplexer.GetSubscriber().SubscribeAsync(_keys.NotifyChannel, _onNotify);
             }
 
-            return _subscription;
+            subscription = _subscription;
+        }
+
+        try
+        {
+            await subscription.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
+        {
+            throw rejected;
         }
     }
 
@@ -554,17 +580,52 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
 
     private static LeaseResult ToLeaseResult(RedisResult reply) => (long)reply == 1 ? LeaseResult.Succeeded : LeaseResult.LeaseLost;
 
-    /// <summary>Runs a script: EVALSHA once the server has it, EVAL otherwise; once more after NOSCRIPT (the server restarted or its script cache was flushed).</summary>
+    /// <summary>
+    /// Runs a script by its SHA-1 (EVALSHA, the script text is not sent); when the server does not have it yet (a new
+    /// or restarted server, or its script cache was flushed) the NOSCRIPT reply is answered by sending the text once
+    /// more, which the client loads on that server (SCRIPT LOAD) and then runs by hash.
+    /// </summary>
     private async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
     {
         System.Diagnostics.Debug.Assert(keys.Length == script.KeyCount, $"{script.Name} takes {script.KeyCount} keys, got {keys.Length}");
+        IDatabase db = _db ?? await ConnectDatabaseAsync().ConfigureAwait(false);
         try
         {
-            return await _db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
+            try
+            {
+                return await db.ScriptEvaluateAsync(script.Sha1, keys, args).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                // EVALSHA answered NOSCRIPT without running anything, so running the script now is safe.
+                return await db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
+            }
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
         {
-            return await _db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
+            throw rejected;
         }
+    }
+
+    /// <summary>Runs one plain command, with the same connection handling as <see cref="EvalAsync"/>.</summary>
+    private async Task<T> RunAsync<T>(Func<IDatabase, RedisKeys, Task<T>> command, RedisKeys keys)
+    {
+        IDatabase db = _db ?? await ConnectDatabaseAsync().ConfigureAwait(false);
+        try
+        {
+            return await command(db, keys).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
+        {
+            throw rejected;
+        }
+    }
+
+    private async Task<IDatabase> ConnectDatabaseAsync()
+    {
+        IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
+        IDatabase db = multiplexer.GetDatabase(_database);
+        _db = db;
+        return db;
     }
 }

@@ -8,7 +8,11 @@ namespace ResilientQueue.Redis.Scripting;
 /// <param name="Name">The file name without extension, e.g. <c>fetch-5</c>.</param>
 /// <param name="KeyCount">How many KEYS the script takes (the number in its name).</param>
 /// <param name="Text">The script, with its includes expanded.</param>
-internal sealed record RedisScript(string Name, int KeyCount, string Text);
+internal sealed record RedisScript(string Name, int KeyCount, string Text)
+{
+    /// <summary>The SHA-1 of <see cref="Text"/> (UTF-8), the name Redis knows the script by (EVALSHA).</summary>
+    public byte[] Sha1 { get; } = System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(Text));
+}
 
 /// <summary>The embedded scripts, loaded once. A line <c>--!include _x.lua</c> is replaced by that file.</summary>
 internal static class LuaScripts

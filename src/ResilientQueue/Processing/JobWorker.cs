@@ -199,11 +199,15 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         base.Dispose();
     }
 
+    /// <summary>The longest wait between fetch attempts while the backend fails.</summary>
+    internal static readonly TimeSpan MaxFetchRetryDelay = TimeSpan.FromSeconds(1);
+
     private TimeSpan PausedFor => TimeSpan.FromTicks(Interlocked.Read(ref _pausedUntilTicks) - _time.GetUtcNow().UtcTicks);
 
     private async Task FetchLoopAsync(CancellationToken stoppingToken)
     {
         int failures = 0;
+        long failingSince = 0;
         while (!stoppingToken.IsCancellationRequested && _state.AbortReason is null)
         {
             try
@@ -235,7 +239,12 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
 
                 IReadOnlyList<LeasedJob> jobs = await _queue.FetchAsync(Math.Min(room, JobQueueOptions.MaxBatchSize), _options.LeaseDuration, stoppingToken).ConfigureAwait(false);
                 _state.FetchSucceeded();
-                failures = 0;
+                if (failures > 0)
+                {
+                    LogFetchRecovered(_logger, _queue.Name, failures, _time.GetElapsedTime(failingSince).TotalSeconds);
+                    failures = 0;
+                }
+
                 if (jobs.Count == 0)
                 {
                     await _queue.WaitForJobsAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
@@ -264,12 +273,23 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             catch (Exception ex)
             {
                 // The backend is unreachable (e.g. Redis restarting): back off and try again; the health check reports
-                // Degraded. The backoff stays well under the stall threshold, so an outage is not reported as a hang.
+                // Degraded. The backoff grows from 200 ms to at most 1 s, so consumption resumes within about a
+                // second of the backend answering again (a failing call to a disconnected client is cheap, and the
+                // client's own reconnects are not sped up by waiting longer); a warning is logged on the first
+                // failure and then every 30th, and the recovery once.
                 failures++;
+                if (failures == 1)
+                {
+                    failingSince = _time.GetTimestamp();
+                }
+
                 _state.FetchFailed($"{ex.GetType().Name}: {ex.Message}");
-                TimeSpan cap = Min(TimeSpan.FromSeconds(30), _options.EffectiveStallThreshold / 3);
-                TimeSpan wait = Min(TimeSpan.FromMilliseconds(100 * Math.Pow(2, Math.Min(failures, 8))), cap);
-                LogFetchFailed(_logger, ex, _queue.Name, failures, wait.TotalMilliseconds);
+                TimeSpan wait = Min(TimeSpan.FromMilliseconds(100 * Math.Pow(2, Math.Min(failures, 4))), Min(MaxFetchRetryDelay, _options.EffectiveStallThreshold / 3));
+                if (failures % 30 == 1)
+                {
+                    LogFetchFailed(_logger, ex, _queue.Name, failures, wait.TotalMilliseconds);
+                }
+
                 try
                 {
                     await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
@@ -950,7 +970,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Job {JobId} of queue {Queue} was skipped: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string queue, string jobId, string reason);
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not fetch (failure {Failures} in a row); trying again in {DelayMs} ms")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not fetch (failure {Failures} in a row; logged on the first and every 30th); trying again in {DelayMs} ms")]
     private static partial void LogFetchFailed(ILogger logger, Exception exception, string queue, int failures, double delayMs);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not renew the lease of job {JobId}; trying again at the next interval")]
@@ -976,6 +996,9 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
 
     [LoggerMessage(EventId = 2018, Level = LogLevel.Error, Message = "Worker of queue {Queue} could not write the outcome of job {JobId}; its lease will run out and it will run again")]
     private static partial void LogOutcomeNotWritten(ILogger logger, Exception exception, string queue, string jobId);
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Information, Message = "Worker of queue {Queue} can fetch again after {Failures} failed attempts over {Seconds} s")]
+    private static partial void LogFetchRecovered(ILogger logger, string queue, int failures, double seconds);
 
     [LoggerMessage(EventId = 2021, Level = LogLevel.Debug, Message = "Job {JobId} of queue {Queue} deferred for {DelayMs} ms: its concurrency partition {Partition} is at its limit (no attempt spent)")]
     private static partial void LogDeferred(ILogger logger, string queue, string jobId, string partition, double delayMs);

@@ -7,6 +7,7 @@ internal sealed class JobWorkerState(string queueName, TimeProvider time, TimeSp
     private volatile string? _abortReason;
     private volatile string? _lastBackendError;
     private volatile bool _running;
+    private volatile bool _reachedBackend;
 
     public string QueueName { get; } = queueName;
 
@@ -20,9 +21,13 @@ internal sealed class JobWorkerState(string queueName, TimeProvider time, TimeSp
 
     public string? LastBackendError => _lastBackendError;
 
+    /// <summary>Whether a fetch has succeeded since the worker started: until then the backend has not answered.</summary>
+    public bool ReachedBackend => _reachedBackend;
+
     public void Started()
     {
         Interlocked.Exchange(ref _lastFetchAttemptTicks, time.GetUtcNow().UtcTicks);
+        _reachedBackend = false;
         _running = true;
     }
 
@@ -33,6 +38,7 @@ internal sealed class JobWorkerState(string queueName, TimeProvider time, TimeSp
     {
         Interlocked.Exchange(ref _lastFetchAttemptTicks, time.GetUtcNow().UtcTicks);
         _lastBackendError = null;
+        _reachedBackend = true;
     }
 
     /// <summary>A fetch attempt failed: the loop is alive, the backend is not answering.</summary>
