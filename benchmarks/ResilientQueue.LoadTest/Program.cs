@@ -8,12 +8,15 @@ using System.Text;
 using ResilientQueue;
 using ResilientQueue.LoadTest;
 using ResilientQueue.Redis.Lists;
+using ResilientQueue.Testing.Redis;
 using StackExchange.Redis;
 
 var options = LoadTestOptions.Parse(args);
 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(30)); // every run is bounded
-await using RedisServerProcess? server = options.Redis is null ? await RedisServerProcess.StartAsync(timeout.Token) : null;
-string endpoint = options.Redis ?? $"127.0.0.1:{server!.Port}";
+await using RedisServerProcess? server = options.Redis is null
+    ? await RedisServerProcess.StartAsync(new RedisServerProcessOptions { ExtraArguments = ["--maxmemory-policy", "noeviction"] }, timeout.Token)
+    : null;
+string endpoint = options.Redis ?? server!.EndPoint;
 LoadTestOptions.RequireLoopback(endpoint);
 
 using ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(endpoint + ",allowAdmin=true,abortConnect=false,syncTimeout=30000");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using FluentAssertions;
+using ResilientQueue.Testing.Redis;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
@@ -26,17 +27,18 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
 
         foreach (var master in cluster.MasterEndPoints)
         {
-            var info = await RedisClusterFixture.ExecuteOnNodeAsync(master, "CLUSTER", "INFO") ?? string.Empty;
+            // Sent to exactly this node (IServer.ExecuteAsync), read as text on RESP2 (bulk string) and RESP3 (verbatim string).
+            var info = await RedisServerInfo.ClusterInfoAsync(cluster.Multiplexer.GetServer(master));
 
-            RedisServerFixture.ReadInfoField(info, "cluster_state").Should().Be("ok", $"{master} should be in a healthy cluster");
-            RedisServerFixture.ReadInfoField(info, "cluster_slots_assigned").Should().Be("16384");
-            RedisServerFixture.ReadInfoField(info, "cluster_slots_ok").Should().Be("16384");
-            RedisServerFixture.ReadInfoField(info, "cluster_size").Should().Be(expectedMasters.ToString(CultureInfo.InvariantCulture));
+            info.GetValueOrDefault("cluster_state").Should().Be("ok", $"{master} should be in a healthy cluster");
+            info.GetValueOrDefault("cluster_slots_assigned").Should().Be("16384");
+            info.GetValueOrDefault("cluster_slots_ok").Should().Be("16384");
+            info.GetValueOrDefault("cluster_size").Should().Be(expectedMasters.ToString(CultureInfo.InvariantCulture));
         }
 
-        // The same through the shared StackExchange.Redis connection.
-        var viaMultiplexer = (string?)await Database.ExecuteAsync("CLUSTER", "INFO");
-        RedisServerFixture.ReadInfoField(viaMultiplexer ?? string.Empty, "cluster_state").Should().Be("ok");
+        // The same through the shared connection's database (any node answers).
+        var viaDatabase = RedisServerInfo.ParseFields(RedisServerInfo.Text(await Database.ExecuteAsync("CLUSTER", "INFO")));
+        viaDatabase.GetValueOrDefault("cluster_state").Should().Be("ok");
     }
 
     [Fact]
@@ -44,9 +46,10 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
     {
         foreach (var master in cluster.MasterEndPoints)
         {
-            var raw = await cluster.Multiplexer.GetServer(master).ClusterNodesRawAsync();
-            var nodes = RedisClusterNode.ParseAll(raw);
-            var masters = nodes.Where(node => node.IsMaster).ToList();
+            var configuration = await cluster.Multiplexer.GetServer(master).ClusterNodesAsync();
+            configuration.Should().NotBeNull();
+            var nodes = configuration!.Nodes.ToList();
+            var masters = nodes.Where(node => !node.IsReplica).ToList();
 
             if (cluster.OwnsCluster)
             {
@@ -55,11 +58,11 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
             }
 
             masters.Select(node => node.EndPoint).Should().BeEquivalentTo(cluster.MasterEndPoints);
-            masters.Should().OnlyContain(node => node.LinkState == "connected" && node.Slots.Count > 0);
-            masters.Sum(node => node.Slots.Sum(range => range.Count)).Should().Be(RedisClusterSlot.SlotCount);
+            masters.Should().OnlyContain(node => node.IsConnected && !node.IsFail && !node.IsPossiblyFail && node.Slots.Count > 0);
+            masters.Sum(node => node.Slots.Sum(range => range.To - range.From + 1)).Should().Be(RedisClusterSlot.SlotCount);
             Enumerable.Range(0, RedisClusterSlot.SlotCount)
-                .Should().OnlyContain(slot => masters.Count(node => node.Serves(slot)) == 1, "every slot has exactly one master");
-            nodes.Single(node => node.Flags.Contains("myself")).EndPoint.Should().Be(master);
+                .Should().OnlyContain(slot => masters.Count(node => Serves(node, slot)) == 1, "every slot has exactly one master");
+            nodes.Single(node => node.IsMyself).EndPoint.Should().Be(master);
         }
     }
 
@@ -67,7 +70,7 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
     public void Ports_OfOwnedCluster_AreThreeLoopbackPortsWithRoomForTheBusPort()
     {
         cluster.Ports.Should().NotBeEmpty().And.OnlyHaveUniqueItems();
-        cluster.Configuration.Should().EndWith(",abortConnect=false,allowAdmin=true");
+        cluster.Configuration.Should().EndWith(",abortConnect=false,allowAdmin=true" + ProtocolSuffix);
         ConfigurationOptions.Parse(cluster.Configuration).EndPoints.Should().HaveCount(cluster.Ports.Count);
         if (!cluster.OwnsCluster)
         {
@@ -80,7 +83,7 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
         cluster.MasterEndPoints.Should().OnlyContain(endPoint => endPoint.Address.Equals(IPAddress.Loopback));
         cluster.Configuration.Should().Be(
             string.Join(",", cluster.Ports.Select(port => FormattableString.Invariant($"127.0.0.1:{port}"))) +
-            ",abortConnect=false,allowAdmin=true");
+            ",abortConnect=false,allowAdmin=true" + ProtocolSuffix);
     }
 
     [Fact]
@@ -101,15 +104,23 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
         sizes.Values.Sum().Should().Be(keys.Count, "every key lives on exactly one master");
         sizes.Values.Count(size => size > 0).Should().BeGreaterThanOrEqualTo(2, "keys with different hash tags should be spread");
 
-        // Each key is on the master that CLUSTER NODES says owns its CLUSTER KEYSLOT.
-        var nodes = RedisClusterNode.ParseAll(await cluster.Multiplexer.GetServer(cluster.MasterEndPoints[0]).ClusterNodesRawAsync());
+        // Each key is on the master that CLUSTER NODES says owns its CLUSTER KEYSLOT, and only there.
+        var nodes = await ClusterNodesAsync();
         foreach (var key in keys)
         {
             var slot = (int)(long)await Database.ExecuteAsync("CLUSTER", "KEYSLOT", key);
             slot.Should().Be(RedisClusterSlot.Of(key));
-            var owner = nodes.Single(node => node.IsMaster && node.Serves(slot));
+            var owner = nodes.Single(node => !node.IsReplica && Serves(node, slot));
 
-            (await RedisClusterFixture.ExecuteOnNodeAsync(owner.EndPoint, "GET", key)).Should().Be(key, $"{owner.EndPoint} owns slot {slot}");
+            // IServer.ExecuteAsync sends to exactly that node; NoRedirect keeps the client from following a MOVED reply.
+            RedisServerInfo.Text(await cluster.Multiplexer.GetServer(owner.EndPoint!).ExecuteAsync("GET", [key], CommandFlags.NoRedirect))
+                .Should().Be(key, $"{owner.EndPoint} owns slot {slot}");
+            foreach (var other in nodes.Where(node => !node.IsReplica && node != owner))
+            {
+                var get = () => cluster.Multiplexer.GetServer(other.EndPoint!).ExecuteAsync("GET", [key], CommandFlags.NoRedirect);
+                (await get.Should().ThrowAsync<RedisServerException>()).Which.Message.Should().Contain(
+                    $"MOVED to Endpoint {owner.EndPoint} and hashslot {slot}", $"{other.EndPoint} does not own slot {slot}");
+            }
         }
     }
 
@@ -135,10 +146,10 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
         // All three keys live together on the master owning the slot of "rq:q".
         var slot = RedisClusterSlot.Of("rq:q");
         names.Select(RedisClusterSlot.Of).Should().OnlyContain(keySlot => keySlot == slot);
-        var nodes = RedisClusterNode.ParseAll(await cluster.Multiplexer.GetServer(cluster.MasterEndPoints[0]).ClusterNodesRawAsync());
+        var nodes = await ClusterNodesAsync();
         foreach (var master in cluster.MasterEndPoints)
         {
-            var owns = nodes.Single(node => node.EndPoint.Equals(master)).Serves(slot);
+            var owns = Serves(nodes.Single(node => master.Equals(node.EndPoint)), slot);
             (await cluster.Multiplexer.GetServer(master).DatabaseSizeAsync()).Should().Be(owns ? 3 : 0);
         }
     }
@@ -174,13 +185,13 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
     }
 
     [Fact]
-    public async Task ExecuteOnNodeAsync_EvalWithKeysOfTwoHashTags_EveryNodeRepliesCrossSlot()
+    public async Task ServerExecuteAsync_EvalWithKeysOfTwoHashTags_EveryNodeRepliesCrossSlot()
     {
         foreach (var master in cluster.MasterEndPoints)
         {
-            var evaluate = () => RedisClusterFixture.ExecuteOnNodeAsync(master, "EVAL", "return 1", "2", "{rq:a}:x", "{rq:b}:x");
+            var evaluate = () => cluster.Multiplexer.GetServer(master).ExecuteAsync("EVAL", "return 1", "2", "{rq:a}:x", "{rq:b}:x");
 
-            (await evaluate.Should().ThrowAsync<RedisNodeErrorReplyException>()).Which.Message.Should().StartWith("CROSSSLOT");
+            (await evaluate.Should().ThrowAsync<RedisServerException>()).Which.Message.Should().StartWith("CROSSSLOT");
         }
     }
 
@@ -188,11 +199,11 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
     public async Task FlushAsync_KeysOnEveryMaster_LeavesEveryMasterEmpty()
     {
         // Write until every master holds at least one key.
-        var nodes = RedisClusterNode.ParseAll(await cluster.Multiplexer.GetServer(cluster.MasterEndPoints[0]).ClusterNodesRawAsync());
+        var nodes = await ClusterNodesAsync();
         var written = 0;
-        foreach (var master in nodes.Where(node => node.IsMaster))
+        foreach (var master in nodes.Where(node => !node.IsReplica))
         {
-            var key = Enumerable.Range(0, 10_000).Select(i => $"flush:{i}").First(candidate => master.Serves(RedisClusterSlot.Of(candidate)));
+            var key = Enumerable.Range(0, 10_000).Select(i => $"flush:{i}").First(candidate => Serves(master, RedisClusterSlot.Of(candidate)));
             await Database.StringSetAsync(key, "value");
             written++;
         }
@@ -269,5 +280,16 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
     public void RedisClusterSlot_Of_KeyWithoutUsableTag_HashesTheWholeKey(string key)
     {
         RedisClusterSlot.Of(key).Should().Be(RedisClusterSlot.Crc16(Encoding.UTF8.GetBytes(key)) % RedisClusterSlot.SlotCount);
+    }
+
+    private static string ProtocolSuffix =>
+        RedisTestSettings.Protocol is { } protocol ? ",protocol=" + protocol.ToString().ToLowerInvariant() : string.Empty;
+
+    private static bool Serves(ClusterNode node, int slot) => node.Slots.Any(range => range.From <= slot && slot <= range.To);
+
+    private async Task<IReadOnlyList<ClusterNode>> ClusterNodesAsync()
+    {
+        var configuration = await cluster.Multiplexer.GetServer(cluster.MasterEndPoints[0]).ClusterNodesAsync();
+        return configuration?.Nodes.ToList() ?? throw new InvalidOperationException("CLUSTER NODES answered nothing.");
     }
 }

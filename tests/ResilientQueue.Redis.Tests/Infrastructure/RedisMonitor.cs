@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using ResilientQueue.Testing.Redis;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
@@ -128,7 +129,7 @@ public sealed class RedisMonitor : IAsyncDisposable
     public static string? FindCli(string? serverPath)
     {
         var serverDirectory = Path.GetDirectoryName(serverPath) is { Length: > 0 } directory ? directory : null;
-        return RedisProcesses.TryFindExecutable(RedisClusterFixture.CliPathVariable, "redis-cli", serverDirectory);
+        return RedisProcesses.TryFindExecutable(RedisProcesses.CliPathVariable, "redis-cli", serverDirectory);
     }
 
     private void OnLine(string? line)

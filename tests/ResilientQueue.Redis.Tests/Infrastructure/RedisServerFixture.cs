@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using ResilientQueue.Testing.Redis;
 using StackExchange.Redis;
+using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
 
@@ -18,23 +20,41 @@ public sealed class RedisCollection : ICollectionFixture<RedisServerFixture>
     public const string Name = "redis";
 }
 
+/// <summary>Where the server of a <see cref="RedisServerFixture"/> came from.</summary>
+public enum RedisServerSource
+{
+    /// <summary>A running server named by <c>RESILIENTQUEUE_REDIS</c>.</summary>
+    External,
+
+    /// <summary>A Docker container started through Testcontainers.</summary>
+    Container,
+
+    /// <summary>A local <c>redis-server</c> child process.</summary>
+    Process,
+}
+
 /// <summary>
 /// Provides a Redis server for the tests of the <see cref="RedisCollection"/>.
 /// </summary>
 /// <remarks>
 /// <para>
-/// When the environment variable <c>RESILIENTQUEUE_REDIS</c> holds a StackExchange.Redis configuration
-/// string (for example <c>127.0.0.1:6379</c>), that server is used; every endpoint must be a loopback
-/// address. Otherwise the fixture starts its own <c>redis-server</c> child process on a free loopback port,
-/// without persistence, in a fresh temporary directory, and stops it when the test run ends.
+/// The server is resolved in this order: <c>RESILIENTQUEUE_REDIS</c> (a StackExchange.Redis configuration string such as
+/// <c>127.0.0.1:6379</c>; every endpoint must be a loopback address, because the tests FLUSHALL it) → a Testcontainers
+/// container of <c>RESILIENTQUEUE_REDIS_IMAGE</c> (default <c>redis:7.0</c>) when a Docker engine answers
+/// (<c>RESILIENTQUEUE_REDIS_DOCKER=auto</c>, the default; <c>on</c> requires it, <c>off</c> skips it) → a local
+/// <c>redis-server</c> child process. Both owned kinds listen on 127.0.0.1 only, run without persistence, keep their data in a
+/// fresh temporary directory, and are stopped when the test run ends. The fixture writes one line saying which server runs
+/// (<see cref="Description"/>) to standard error and to xunit's diagnostic messages.
+/// </para>
+/// <para>
+/// Every connection the fixture opens uses the protocol of <c>RESILIENTQUEUE_REDIS_PROTOCOL</c> (<c>resp2</c>/<c>resp3</c>;
+/// unset: the client's default, RESP2 on StackExchange.Redis 2.x and RESP3 on 3.x): it is part of <see cref="Configuration"/>.
 /// </para>
 /// <para>
 /// An owned server can be restarted empty (<see cref="RestartAsync"/>) or with its data
-/// (<see cref="RestartPreservingDataAsync"/>: an RDB snapshot written by <c>SHUTDOWN SAVE</c> and loaded by the new
-/// process, then deleted; the server's configuration stays without persistence throughout).
-/// </para>
-/// <para>
-/// Only API shared by StackExchange.Redis 1.2.6 and 2.x is used here.
+/// (<see cref="RestartPreservingDataAsync"/>: an RDB snapshot written by <c>SHUTDOWN SAVE</c> and loaded at the next start,
+/// then deleted; the server's configuration stays without persistence throughout). A container keeps its host port and
+/// its (mounted) data directory across the stop and the start, so both work on either kind.
 /// </para>
 /// </remarks>
 public sealed class RedisServerFixture : IAsyncLifetime
@@ -43,74 +63,88 @@ public sealed class RedisServerFixture : IAsyncLifetime
     public const string ExternalServerVariable = "RESILIENTQUEUE_REDIS";
 
     /// <summary>Environment variable giving the full path of the <c>redis-server</c> executable.</summary>
-    public const string ServerPathVariable = "REDIS_SERVER_PATH";
+    public const string ServerPathVariable = RedisProcesses.ServerPathVariable;
 
     /// <summary>The message of the exception thrown when no <c>redis-server</c> executable can be found.</summary>
-    public const string ServerNotFoundMessage =
-        "redis-server was not found. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server) " +
-        "or set RESILIENTQUEUE_REDIS=host:port to use a running loopback server.";
+    public const string ServerNotFoundMessage = RedisServerProcess.ServerNotFoundMessage;
 
-    private const int MaxStartAttempts = 3;
+    private const int MaxRestartAttempts = 3;
     private const string SnapshotFileName = "dump.rdb";
 
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    private readonly OutputTail _output = new();
+    private readonly IMessageSink _diagnostics;
 
     private string? _configuration;
     private int _port;
     private ConnectionMultiplexer? _multiplexer;
-    private string? _serverPath;
     private string? _dataDirectory;
-    private Process? _process;
-    private IDisposable? _killOnHostExit;
+    private RedisServerProcess? _process;
+    private RedisContainerServer? _container;
+
+    /// <summary>Creates the fixture; xunit passes its diagnostic message sink, where the fixture says which server runs.</summary>
+    public RedisServerFixture(IMessageSink diagnostics) => _diagnostics = diagnostics;
 
     /// <summary>
-    /// The StackExchange.Redis configuration string of the server, with <c>allowAdmin=true</c> and
-    /// <c>abortConnect=false</c>, e.g. <c>127.0.0.1:6379,allowAdmin=true,abortConnect=false</c>.
+    /// The StackExchange.Redis configuration string of the server, with <c>allowAdmin=true</c>, <c>abortConnect=false</c>
+    /// and, when <c>RESILIENTQUEUE_REDIS_PROTOCOL</c> is set, <c>protocol=resp2|resp3</c>,
+    /// e.g. <c>127.0.0.1:6379,allowAdmin=true,abortConnect=false</c>.
     /// </summary>
     public string Configuration => _configuration ?? throw NotInitialized();
 
-    /// <summary>The TCP port of the server (of its first endpoint when external).</summary>
+    /// <summary>The TCP port of the server (of its first endpoint when external; the published host port of a container).</summary>
     public int Port => _configuration is null ? throw NotInitialized() : _port;
 
     /// <summary>The connection shared by the tests (admin commands allowed). Do not dispose it.</summary>
     public ConnectionMultiplexer Multiplexer => _multiplexer ?? throw NotInitialized();
 
     /// <summary>
-    /// <see langword="true"/> when the fixture started (and so can stop and restart) the server;
+    /// <see langword="true"/> when the fixture started (and so can stop and restart) the server, as a process or a container;
     /// <see langword="false"/> when <c>RESILIENTQUEUE_REDIS</c> points at an external server.
     /// </summary>
-    public bool OwnsServer => _serverPath is not null;
+    public bool OwnsServer => Source != RedisServerSource.External;
+
+    /// <summary>Where the server came from.</summary>
+    public RedisServerSource Source { get; private set; } = RedisServerSource.External;
+
+    /// <summary>The one line the fixture logged at start: which server runs, where, with which client and protocol, and why.</summary>
+    public string Description { get; private set; } = string.Empty;
+
+    /// <summary>The full path of the owned server's <c>redis-server</c> executable; <see langword="null"/> for an external server or a container.</summary>
+    public string? ServerPath => _process?.ServerPath;
+
+    /// <summary>The container, on the container path; <see langword="null"/> otherwise.</summary>
+    public RedisContainerServer? Container => _container;
+
+    /// <summary>The owned server's data directory (its <c>--dir</c>, on the host); <see langword="null"/> for an external server.</summary>
+    public string? DataDirectory => _dataDirectory;
 
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
         try
         {
-            var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
-            if (!string.IsNullOrWhiteSpace(external))
-            {
-                UseExternalServer(external);
-            }
-            else
-            {
-                await StartOwnedServerAsync();
-            }
-
+            var why = await ResolveServerAsync();
             _multiplexer = await ConnectAsync();
+            var server = RedisServerInfo.SingleServer(_multiplexer);
             try
             {
-                await _multiplexer.GetDatabase().PingAsync();
+                await server.PingAsync();
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 throw new InvalidOperationException(
                     $"The Redis server at '{_configuration}' did not answer PING: {ex.Message}", ex);
             }
+
+            var version = await RedisServerInfo.InfoFieldAsync(server, "server", "redis_version");
+            var protocolSwitch = RedisTestSettings.Protocol is { } asked
+                ? $"{RedisTestSettings.ProtocolVariable}={asked.ToString().ToLowerInvariant()}"
+                : $"{RedisTestSettings.ProtocolVariable} unset: the client's default";
+            Description = $"Redis tests: server = {DescribeServer()}{why}; redis {version}; " +
+                $"StackExchange.Redis {RedisTestSettings.ClientPackageVersion}, {server.Protocol.ToString().ToUpperInvariant()} ({protocolSwitch})";
+            Log(Description);
         }
         catch
         {
@@ -125,10 +159,17 @@ public sealed class RedisServerFixture : IAsyncLifetime
         _multiplexer?.Dispose();
         _multiplexer = null;
 
-        await StopOwnedServerAsync();
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+            _process = null;
+        }
 
-        _killOnHostExit?.Dispose();
-        _killOnHostExit = null;
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+            _container = null;
+        }
 
         if (_dataDirectory is not null)
         {
@@ -137,7 +178,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Opens a new connection to the server (admin commands allowed). The caller disposes it.</summary>
+    /// <summary>Opens a new connection to the server (admin commands allowed, the switch's protocol). The caller disposes it.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(Configuration);
 
     /// <summary>
@@ -146,13 +187,13 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// </summary>
     public async Task FlushAsync()
     {
-        var database = Multiplexer.GetDatabase();
+        var server = RedisServerInfo.SingleServer(Multiplexer);
         var stopwatch = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                await database.ExecuteAsync("FLUSHALL");
+                await server.FlushAllDatabasesAsync();
                 return;
             }
             catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && stopwatch.Elapsed < FlushTimeout)
@@ -173,21 +214,20 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// <summary>
     /// Like <see cref="RestartAsync"/>, but the data survives: the server is stopped with <c>SHUTDOWN SAVE</c>, which
     /// writes an RDB snapshot (<c>dump.rdb</c> in the server's <c>--dir</c>) as its very last step, after every command
-    /// it accepted, and the new process loads that snapshot at startup. Returns once the new server answers PING with
+    /// it accepted, and the new server loads that snapshot at startup. Returns once the new server answers PING with
     /// the data loaded; the shared <see cref="Multiplexer"/> reconnects on its own shortly after.
     /// </summary>
     /// <remarks>
     /// The server's configuration is never changed: it keeps running without persistence (<c>save ""</c>,
     /// <c>appendonly no</c>) before and after, because <c>--save ""</c> only turns off automatic snapshots and a
-    /// snapshot file present at startup is still loaded. The snapshot file is deleted as soon as the new process has
+    /// snapshot file present at startup is still loaded. The snapshot file is deleted as soon as the new server has
     /// loaded it, so a later <see cref="RestartAsync"/> (or a crash) starts empty as before. Commands sent while the
     /// server is down fail on the client side (connection errors), exactly as in a real restart.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The server is external, or it could not write its snapshot (it is then left running, unchanged).</exception>
     public Task RestartPreservingDataAsync(TimeSpan downtime) => RestartCoreAsync(downtime, preserveData: true);
 
-    /// <summary>The full path of the owned server's <c>redis-server</c> executable; <see langword="null"/> for an external server.</summary>
-    public string? ServerPath => _serverPath;
+    private string SnapshotPath => Path.Combine(_dataDirectory!, SnapshotFileName);
 
     private async Task RestartCoreAsync(TimeSpan downtime, bool preserveData)
     {
@@ -199,71 +239,70 @@ public sealed class RedisServerFixture : IAsyncLifetime
                 "points at an external server. Unset it to let the tests start their own redis-server.");
         }
 
-        if (preserveData)
+        if (_container is not null)
         {
-            await StopOwnedServerSavingAsync();
+            await _container.ShutdownAsync(save: preserveData);
         }
         else
         {
-            await StopOwnedServerAsync();
+            await _process!.ShutdownAsync(save: preserveData);
+            await _process.DisposeAsync();
+            _process = null;
         }
 
         await Task.Delay(downtime);
+        if (!preserveData)
+        {
+            // Start empty: never load a snapshot left over from an earlier RestartPreservingDataAsync.
+            DeleteSnapshot();
+        }
 
+        if (_container is not null)
+        {
+            await _container.StartAgainAsync();
+        }
+        else
+        {
+            await StartProcessOnSamePortAsync();
+        }
+
+        if (preserveData)
+        {
+            // The server has answered (while loading it answers -LOADING), so it has loaded the snapshot; the file is
+            // not needed any more, and the next plain start must be empty.
+            DeleteSnapshot();
+        }
+    }
+
+    private async Task StartProcessOnSamePortAsync()
+    {
         // The port was just released by our own server; redis-server binds with SO_REUSEADDR, but retry
         // briefly in case something else grabbed the port in the meantime.
         var failures = new List<string>();
-        for (var attempt = 1; attempt <= MaxStartAttempts; attempt++)
+        for (var attempt = 1; attempt <= MaxRestartAttempts; attempt++)
         {
             try
             {
-                await StartProcessAsync(_port, loadSnapshot: preserveData);
+                _process = await RedisServerProcess.StartAsync(ProcessOptions(_port));
                 return;
             }
-            catch (RedisServerStartException ex)
+            catch (InvalidOperationException ex)
             {
-                failures.Add($"Attempt {attempt}: {ex.Message}");
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"Attempt {attempt}: {ex.Message}"));
                 await Task.Delay(TimeSpan.FromMilliseconds(200));
             }
         }
 
         throw new InvalidOperationException(
-            $"redis-server could not be restarted on port {_port}:{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
+            string.Create(CultureInfo.InvariantCulture, $"redis-server could not be restarted on port {_port}:{Environment.NewLine}{string.Join(Environment.NewLine, failures)}"));
     }
 
-    /// <summary>
-    /// <c>SAVE</c> first (so a failing snapshot is reported while the server still runs, unchanged), then
-    /// <c>SHUTDOWN SAVE</c>, which snapshots again after the last command it accepted and exits.
-    /// </summary>
-    private async Task StopOwnedServerSavingAsync()
+    private RedisServerProcessOptions ProcessOptions(int port) => new()
     {
-        var process = Volatile.Read(ref _process);
-        if (process is null || process.HasExited)
-        {
-            throw new InvalidOperationException("The owned redis-server is not running, so its data cannot be preserved.");
-        }
-
-        using (var admin = await ConnectionMultiplexer.ConnectAsync(ProbeOptions(_port)))
-        {
-            var database = admin.GetDatabase();
-            try
-            {
-                await database.ExecuteAsync("SAVE");
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                throw new InvalidOperationException($"redis-server could not write its snapshot (SAVE failed: {ex.Message}); it was not restarted.", ex);
-            }
-
-            await ShutdownAndWaitForExitAsync(database, process, "SAVE");
-        }
-
-        // If SHUTDOWN SAVE did not stop it, the snapshot written by SAVE above is what survives (like a crash right
-        // after a snapshot). StopOwnedServerAsync kills the process and forgets it.
-        await StopOwnedServerAsync(graceful: false);
-    }
-
-    private string SnapshotPath => Path.Combine(_dataDirectory!, SnapshotFileName);
+        Port = port,
+        DataDirectory = _dataDirectory,
+        ExtraArguments = ["--dbfilename", SnapshotFileName],
+    };
 
     private void DeleteSnapshot()
     {
@@ -275,6 +314,55 @@ public sealed class RedisServerFixture : IAsyncLifetime
         {
             throw new InvalidOperationException($"The snapshot '{SnapshotPath}' could not be deleted: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>Finds or starts the server; returns the reason for the choice, to be logged (e.g. why Docker was not used).</summary>
+    private async Task<string> ResolveServerAsync()
+    {
+        var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            UseExternalServer(external);
+            return string.Empty;
+        }
+
+        _dataDirectory = Directory.CreateTempSubdirectory("resilientqueue-redis-").FullName;
+        var mode = RedisTestSettings.DockerMode;
+        string why;
+        if (mode == RedisDockerMode.Off)
+        {
+            why = $" (Docker not tried: {RedisTestSettings.DockerVariable}=off)";
+        }
+        else
+        {
+            try
+            {
+                _container = await RedisContainerServer.StartAsync(RedisTestSettings.Image, _dataDirectory);
+                UseOwnedServer(RedisServerSource.Container, _container.Port);
+                return string.Empty;
+            }
+            catch (Exception ex) when (mode == RedisDockerMode.Auto && ex is not OutOfMemoryException)
+            {
+                why = $" (Docker not used: {FirstLine(ex)}; {RedisTestSettings.DockerVariable}=on makes this an error, =off skips the attempt)";
+            }
+            catch (Exception ex)
+            {
+                throw new InvalidOperationException(
+                    $"{RedisTestSettings.DockerVariable}=on, but the {RedisTestSettings.Image} container did not start: {ex.Message}", ex);
+            }
+        }
+
+        _process = await RedisServerProcess.StartAsync(ProcessOptions(port: 0));
+        UseOwnedServer(RedisServerSource.Process, _process.Port);
+        return why;
+    }
+
+    private void UseOwnedServer(RedisServerSource source, int port)
+    {
+        Source = source;
+        _port = port;
+        var protocol = RedisTestSettings.Protocol is { } asked ? ",protocol=" + asked.ToString().ToLowerInvariant() : string.Empty;
+        _configuration = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},allowAdmin=true,abortConnect=false{protocol}");
     }
 
     private void UseExternalServer(string configuration)
@@ -308,6 +396,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
         options.SetDefaultPorts();
         options.AllowAdmin = true;
         options.AbortOnConnectFail = false;
+        RedisTestSettings.ApplyProtocol(options);
+        Source = RedisServerSource.External;
         _port = options.EndPoints[0] switch
         {
             IPEndPoint ip => ip.Port,
@@ -317,6 +407,28 @@ public sealed class RedisServerFixture : IAsyncLifetime
         _configuration = options.ToString();
     }
 
+    private string DescribeServer() => Source switch
+    {
+        RedisServerSource.Container => string.Create(
+            CultureInfo.InvariantCulture,
+            $"Testcontainers container {_container!.Image} ({_container.ContainerId[..Math.Min(12, _container.ContainerId.Length)]}) published on {_container.EndPoint}"),
+        RedisServerSource.Process => string.Create(
+            CultureInfo.InvariantCulture, $"local redis-server process {_process!.ProcessId} ({_process.ServerPath}) on {_process.EndPoint}"),
+        _ => $"external server {ExternalServerVariable}={Environment.GetEnvironmentVariable(ExternalServerVariable)}",
+    };
+
+    private void Log(string line)
+    {
+        Console.Error.WriteLine(line);
+        _diagnostics.OnMessage(new DiagnosticMessage(line));
+    }
+
+    private static string FirstLine(Exception ex)
+    {
+        var message = ex.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? ex.GetType().Name;
+        return $"{ex.GetType().Name}: {message}";
+    }
+
     private static bool IsLoopback(EndPoint endPoint) => endPoint switch
     {
         IPEndPoint ip => IPAddress.IsLoopback(ip.Address),
@@ -324,214 +436,6 @@ public sealed class RedisServerFixture : IAsyncLifetime
         _ => false,
     };
 
-    private async Task StartOwnedServerAsync()
-    {
-        _serverPath = RedisProcesses.FindExecutable(ServerPathVariable, "redis-server", preferredDirectory: null, ServerNotFoundMessage);
-        _dataDirectory = Directory.CreateTempSubdirectory("resilientqueue-redis-").FullName;
-
-        _killOnHostExit = RedisProcesses.KillOnHostExit(() => RedisProcesses.Kill(Volatile.Read(ref _process)));
-
-        var failures = new List<string>();
-        for (var attempt = 1; attempt <= MaxStartAttempts; attempt++)
-        {
-            var port = GetFreeLoopbackPort();
-            _port = port;
-            try
-            {
-                await StartProcessAsync(port);
-                _configuration = FormattableString.Invariant($"127.0.0.1:{port},allowAdmin=true,abortConnect=false");
-                return;
-            }
-            catch (RedisServerStartException ex)
-            {
-                failures.Add($"Attempt {attempt} (port {port}): {ex.Message}");
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"redis-server ('{_serverPath}') could not be started after {MaxStartAttempts} attempts:" +
-            $"{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
-    }
-
-    private static int GetFreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private async Task StartProcessAsync(int port, bool loadSnapshot = false)
-    {
-        if (!loadSnapshot)
-        {
-            // Start empty: never load a snapshot left over from RestartPreservingDataAsync.
-            DeleteSnapshot();
-        }
-
-        var startInfo = RedisProcesses.CreateStartInfo(
-            _serverPath!,
-            RedisProcesses.LoopbackServerArguments(port, _dataDirectory!, "--dbfilename", SnapshotFileName),
-            workingDirectory: _dataDirectory!);
-
-        _output.Clear();
-        var process = RedisProcesses.Start(startInfo, _output.Add, _output.Add);
-        Volatile.Write(ref _process, process);
-
-        try
-        {
-            await WaitUntilReadyAsync(process, port);
-        }
-        catch
-        {
-            // Kill only: a polite SHUTDOWN could reach another process that answered on this port.
-            await StopOwnedServerAsync(graceful: false);
-            throw;
-        }
-
-        if (loadSnapshot)
-        {
-            // The server has answered PING and INFO, so it has loaded the snapshot (while loading it answers
-            // -LOADING); the file is not needed any more, and the next plain start must be empty.
-            DeleteSnapshot();
-        }
-    }
-
-    private async Task WaitUntilReadyAsync(Process process, int port)
-    {
-        var options = ProbeOptions(port);
-        var stopwatch = Stopwatch.StartNew();
-        string lastError = "no connection attempt finished";
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                await RedisProcesses.DrainOutputAsync(process);
-                throw new RedisServerStartException(
-                    $"redis-server exited with code {process.ExitCode} before answering PING on 127.0.0.1:{port}.{CapturedOutput()}");
-            }
-
-            if (stopwatch.Elapsed >= StartupTimeout)
-            {
-                throw new RedisServerStartException(
-                    $"redis-server did not answer PING on 127.0.0.1:{port} within {StartupTimeout.TotalSeconds:0} s " +
-                    $"(last error: {lastError}).{CapturedOutput()}");
-            }
-
-            try
-            {
-                using var probe = await ConnectionMultiplexer.ConnectAsync(options);
-                var database = probe.GetDatabase();
-                await database.PingAsync();
-
-                // Make sure the server answering is ours and not another process that took the port.
-                var info = (string?)await database.ExecuteAsync("INFO", "server") ?? string.Empty;
-                var processId = ReadInfoField(info, "process_id");
-                if (processId != process.Id.ToString(CultureInfo.InvariantCulture))
-                {
-                    throw new RedisServerStartException(
-                        $"port {port} is served by another process (process_id {processId}, expected {process.Id}).{CapturedOutput()}");
-                }
-
-                return;
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                lastError = ex.Message;
-            }
-
-            await Task.Delay(PollInterval);
-        }
-    }
-
-    /// <summary>Reads one <c>name:value</c> field of an <c>INFO</c> reply, or <see langword="null"/>.</summary>
-    internal static string? ReadInfoField(string info, string name)
-    {
-        var prefix = name + ":";
-        foreach (var line in info.Split('\n'))
-        {
-            var trimmed = line.TrimEnd('\r');
-            if (trimmed.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return trimmed[prefix.Length..].Trim();
-            }
-        }
-
-        return null;
-    }
-
-    private async Task StopOwnedServerAsync(bool graceful = true)
-    {
-        var process = Volatile.Read(ref _process);
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (graceful && !process.HasExited)
-            {
-                await TryShutdownNoSaveAsync(process);
-            }
-
-            if (!process.HasExited)
-            {
-                await RedisProcesses.KillAndWaitAsync(process);
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _process, null);
-            process.Dispose();
-        }
-    }
-
-    private async Task TryShutdownNoSaveAsync(Process process)
-    {
-        try
-        {
-            using var admin = await ConnectionMultiplexer.ConnectAsync(ProbeOptions(_port));
-            await ShutdownAndWaitForExitAsync(admin.GetDatabase(), process, "NOSAVE");
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // Fall back to killing the process.
-        }
-    }
-
-    /// <summary>
-    /// Sends <c>SHUTDOWN <paramref name="mode"/></c> and waits (at most <see cref="ShutdownTimeout"/>) for the process to exit.
-    /// The server closes the connection instead of answering (or answers with an error and keeps running), so the task
-    /// faults or never completes: its outcome is observed in the background, and the caller checks HasExited.
-    /// </summary>
-    private static async Task ShutdownAndWaitForExitAsync(IDatabase database, Process process, string mode)
-    {
-        var shutdown = database.ExecuteAsync("SHUTDOWN", mode);
-        _ = shutdown.ContinueWith(
-            static task => task.Exception,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-        await RedisProcesses.WaitForExitAsync(process, ShutdownTimeout);
-    }
-
-    private static ConfigurationOptions ProbeOptions(int port)
-    {
-        var options = ConfigurationOptions.Parse(FormattableString.Invariant($"127.0.0.1:{port}"));
-        options.AllowAdmin = true;
-        options.AbortOnConnectFail = true;
-        options.ConnectRetry = 1;
-        options.ConnectTimeout = 1000;
-        options.SyncTimeout = 1000;
-        return options;
-    }
-
-    private string CapturedOutput() => _output.Format("redis-server");
-
     private static InvalidOperationException NotInitialized() =>
         new("The Redis fixture is not initialized (InitializeAsync has not completed successfully).");
-
-    private sealed class RedisServerStartException(string message) : Exception(message);
 }

@@ -22,12 +22,12 @@ public sealed class RedisServerFixtureRestartPreservingDataTests(RedisServerFixt
         await Database.HashSetAsync("keep:hash", "field", "value");
         await Database.ListRightPushAsync("keep:list", "item");
         await Database.SortedSetAddAsync("keep:zset", "member", 42);
-        var processBefore = await RedisServerProbe.InfoFieldAsync(Database, "server", "process_id");
+        var runBefore = await RedisServerProbe.InfoFieldAsync(Database, "server", "run_id");
 
         await Redis.RestartPreservingDataAsync(TimeSpan.FromMilliseconds(100));
         await RedisServerProbe.PingUntilReconnectedAsync(Database, ReconnectTimeout);
 
-        (await RedisServerProbe.InfoFieldAsync(Database, "server", "process_id")).Should().NotBe(processBefore, "a new redis-server process should be running");
+        (await RedisServerProbe.InfoFieldAsync(Database, "server", "run_id")).Should().NotBe(runBefore, "a new redis-server run should be answering");
         ((string?)await Database.StringGetAsync("keep:string")).Should().Be("value");
         ((string?)await Database.HashGetAsync("keep:hash", "field")).Should().Be("value");
         ((string?)await Database.ListGetByIndexAsync("keep:list", 0)).Should().Be("item");

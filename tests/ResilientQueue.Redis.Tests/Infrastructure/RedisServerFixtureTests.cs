@@ -1,14 +1,71 @@
-using System.Diagnostics;
 using System.Net;
 using FluentAssertions;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisServerFixtureTests(RedisServerFixture redis) : RedisTestBase(redis)
+public sealed class RedisServerFixtureTests(RedisServerFixture redis, ITestOutputHelper output) : RedisTestBase(redis)
 {
     private static readonly TimeSpan ReconnectTimeout = TimeSpan.FromSeconds(10);
+
+    private IServer Server => RedisServerInfo.SingleServer(Redis.Multiplexer);
+
+    [Fact]
+    public void Source_IsTheOneTheEnvironmentAsksFor()
+    {
+        // The line the fixture also wrote to stderr and to xunit's diagnostics; here in the test's own output (TRX).
+        output.WriteLine(Redis.Description);
+        Redis.Description.Should().StartWith("Redis tests: server = ");
+
+        var expected = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(RedisServerFixture.ExternalServerVariable))
+            ? [RedisServerSource.External]
+            : RedisTestSettings.DockerMode switch
+            {
+                RedisDockerMode.On => [RedisServerSource.Container],
+                RedisDockerMode.Off => [RedisServerSource.Process],
+                _ => new[] { RedisServerSource.Container, RedisServerSource.Process },
+            };
+        Redis.Source.Should().BeOneOf(expected);
+        switch (Redis.Source)
+        {
+            case RedisServerSource.Container:
+                Redis.Container.Should().NotBeNull();
+                Redis.ServerPath.Should().BeNull();
+                Redis.Description.Should().Contain("Testcontainers container " + RedisTestSettings.Image);
+                break;
+            case RedisServerSource.Process:
+                Redis.Container.Should().BeNull();
+                File.Exists(Redis.ServerPath).Should().BeTrue();
+                Redis.Description.Should().Contain("local redis-server process").And.Contain("Docker not", "the line says why no container runs");
+                break;
+            default:
+                Redis.OwnsServer.Should().BeFalse();
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task Protocol_OfEveryFixtureConnection_IsTheOneTheSwitchAsksFor()
+    {
+        var expected = RedisTestSettings.ExpectedProtocol;
+        output.WriteLine($"{RedisTestSettings.ProtocolVariable}={Environment.GetEnvironmentVariable(RedisTestSettings.ProtocolVariable)}; " +
+            $"StackExchange.Redis {RedisTestSettings.ClientPackageVersion}; expected {expected}");
+
+        Server.Protocol.Should().Be(expected, "the shared connection negotiated it");
+        using var fresh = await Redis.ConnectAsync();
+        RedisServerInfo.SingleServer(fresh).Protocol.Should().Be(expected, "a connection from ConnectAsync negotiated it");
+
+        // And the server agrees (CLIENT LIST resp=, Redis 7+) for every connection of the shared multiplexer.
+        var ours = (await Server.ClientListAsync()).Where(client => client.Name == Redis.Multiplexer.ClientName).ToList();
+        ours.Should().NotBeEmpty();
+        ours.Should().OnlyContain(client => client.Protocol == expected);
+        if (RedisTestSettings.Protocol is { } asked)
+        {
+            Redis.Configuration.Should().Contain("protocol=" + asked.ToString().ToLowerInvariant());
+        }
+    }
 
     [Fact]
     public async Task Server_Ping_Answers()
@@ -21,10 +78,8 @@ public sealed class RedisServerFixtureTests(RedisServerFixture redis) : RedisTes
     [Fact]
     public async Task Server_InfoServer_ReportsRedisVersionSevenOrHigher()
     {
-        var info = (string?)await Database.ExecuteAsync("INFO", "server");
+        var versionText = await RedisServerInfo.InfoFieldAsync(Server, "server", "redis_version");
 
-        info.Should().NotBeNullOrEmpty();
-        var versionText = RedisServerFixture.ReadInfoField(info!, "redis_version");
         versionText.Should().NotBeNull("INFO server must report redis_version");
         Version.TryParse(versionText, out var version).Should().BeTrue($"'{versionText}' should be a version number");
         version!.Major.Should().BeGreaterThanOrEqualTo(7);
@@ -37,17 +92,22 @@ public sealed class RedisServerFixtureTests(RedisServerFixture redis) : RedisTes
         options.EndPoints.Should().NotBeEmpty();
         options.EndPoints.Should().OnlyContain(endPoint => IsLoopback(endPoint));
 
-        if (!Redis.OwnsServer)
+        var bind = (await RedisServerInfo.ConfigGetAsync(Server, "bind")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        switch (Redis.Source)
         {
-            // An external server's bind configuration is its owner's business.
-            return;
+            case RedisServerSource.Process:
+                bind.Should().Equal("127.0.0.1");
+                break;
+            case RedisServerSource.Container:
+                // Inside its network namespace the server listens everywhere; Docker publishes it on loopback only.
+                bind.Should().Equal("0.0.0.0");
+                var published = await Redis.Container!.PublishedAddressesAsync();
+                published.Should().Equal($"127.0.0.1:{Redis.Port}");
+                break;
+            default:
+                // An external server's bind configuration is its owner's business.
+                break;
         }
-
-        var reply = (RedisResult[]?)await Database.ExecuteAsync("CONFIG", "GET", "bind");
-
-        reply.Should().NotBeNull().And.HaveCount(2);
-        var bind = ((string?)reply![1] ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        bind.Should().Equal("127.0.0.1");
     }
 
     [Fact]
@@ -58,11 +118,9 @@ public sealed class RedisServerFixtureTests(RedisServerFixture redis) : RedisTes
             return;
         }
 
-        var save = (RedisResult[]?)await Database.ExecuteAsync("CONFIG", "GET", "save");
-        var appendOnly = (RedisResult[]?)await Database.ExecuteAsync("CONFIG", "GET", "appendonly");
-
-        ((string?)save![1]).Should().BeEmpty();
-        ((string?)appendOnly![1]).Should().Be("no");
+        (await RedisServerInfo.ConfigGetAsync(Server, "save")).Should().BeEmpty();
+        (await RedisServerInfo.ConfigGetAsync(Server, "appendonly")).Should().Be("no");
+        (await RedisServerInfo.ConfigGetAsync(Server, "dir")).Should().Be(Redis.DataDirectory, "the data directory is the fixture's, on this machine");
     }
 
     [Fact]
@@ -124,13 +182,13 @@ public sealed class RedisServerFixtureTests(RedisServerFixture redis) : RedisTes
 
         await Database.StringSetAsync("restart:key", "before");
         var portBefore = Redis.Port;
-        var processIdBefore = await ProcessIdAsync(Database);
+        var runBefore = await RedisServerInfo.RunIdAsync(Server);
 
         await Redis.RestartAsync(TimeSpan.FromMilliseconds(200));
 
         Redis.Port.Should().Be(portBefore);
-        await PingUntilReconnectedAsync(Database);
-        (await ProcessIdAsync(Database)).Should().NotBe(processIdBefore, "a new redis-server process should be running");
+        await RedisServerInfo.PingUntilReconnectedAsync(Database, ReconnectTimeout);
+        (await RedisServerInfo.RunIdAsync(Server)).Should().NotBe(runBefore, "a new redis-server run should be answering");
         (await Database.KeyExistsAsync("restart:key")).Should().BeFalse("the server was stopped with SHUTDOWN NOSAVE");
         await Database.StringSetAsync("restart:key", "after");
         ((string?)await Database.StringGetAsync("restart:key")).Should().Be("after");
@@ -144,36 +202,12 @@ public sealed class RedisServerFixtureTests(RedisServerFixture redis) : RedisTes
         await restart.Should().ThrowAsync<ArgumentOutOfRangeException>();
     }
 
-    private static async Task<long> DbSizeAsync(IDatabase database) => (long)await database.ExecuteAsync("DBSIZE");
-
-    private static async Task<string?> ProcessIdAsync(IDatabase database)
-    {
-        var info = (string?)await database.ExecuteAsync("INFO", "server");
-        return RedisServerFixture.ReadInfoField(info ?? string.Empty, "process_id");
-    }
-
-    private static async Task PingUntilReconnectedAsync(IDatabase database)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await database.PingAsync();
-                return;
-            }
-            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && stopwatch.Elapsed < ReconnectTimeout)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50));
-            }
-        }
-    }
+    private Task<long> DbSizeAsync(IDatabase database) => Server.DatabaseSizeAsync(database.Database);
 
     private static bool IsLoopback(EndPoint endPoint) => endPoint switch
     {
         IPEndPoint ip => IPAddress.IsLoopback(ip.Address),
-        DnsEndPoint dns when string.Equals(dns.Host, "localhost", StringComparison.OrdinalIgnoreCase) => true,
-        DnsEndPoint dns => IPAddress.TryParse(dns.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address),
+        DnsEndPoint dns => RedisProcesses.IsLoopbackHost(dns.Host),
         _ => false,
     };
 }

@@ -1,55 +1,29 @@
-using System.Diagnostics;
+using ResilientQueue.Testing.Redis;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Infrastructure;
 
-/// <summary>Small reads of a server's state for tests (API shared by StackExchange.Redis 1.2.6 and 2.x only).</summary>
+/// <summary>
+/// Small reads of the state of the server behind a test's <see cref="IDatabase"/> (a connection to one server), through
+/// the typed StackExchange.Redis calls of <see cref="RedisServerInfo"/>.
+/// </summary>
 public static class RedisServerProbe
 {
     /// <summary>PINGs until the connection answers (it reconnects on its own after a restart), for at most <paramref name="timeout"/>.</summary>
-    public static async Task PingUntilReconnectedAsync(IDatabase database, TimeSpan timeout)
-    {
-        ArgumentNullException.ThrowIfNull(database);
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await database.PingAsync();
-                return;
-            }
-            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or RedisServerException && stopwatch.Elapsed < timeout)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50));
-            }
-        }
-    }
+    public static Task PingUntilReconnectedAsync(IDatabase database, TimeSpan timeout) => RedisServerInfo.PingUntilReconnectedAsync(database, timeout);
 
     /// <summary>One configuration parameter (<c>CONFIG GET name</c>), e.g. <c>save</c> or <c>dir</c>.</summary>
-    public static async Task<string> ConfigGetAsync(IDatabase database, string name)
-    {
-        ArgumentNullException.ThrowIfNull(database);
-        var reply = (RedisResult[]?)await database.ExecuteAsync("CONFIG", "GET", name);
-        if (reply is not { Length: 2 })
-        {
-            throw new InvalidOperationException($"CONFIG GET {name} did not answer with one name and one value.");
-        }
-
-        return (string?)reply[1] ?? string.Empty;
-    }
+    public static Task<string> ConfigGetAsync(IDatabase database, string name) => RedisServerInfo.ConfigGetAsync(ServerOf(database), name);
 
     /// <summary>One field of <c>INFO section</c>, or <see langword="null"/> when the server does not report it.</summary>
-    public static async Task<string?> InfoFieldAsync(IDatabase database, string section, string field)
-    {
-        ArgumentNullException.ThrowIfNull(database);
-        var info = (string?)await database.ExecuteAsync("INFO", section) ?? string.Empty;
-        return RedisServerFixture.ReadInfoField(info, field);
-    }
+    public static Task<string?> InfoFieldAsync(IDatabase database, string section, string field) =>
+        RedisServerInfo.InfoFieldAsync(ServerOf(database), section, field);
 
     /// <summary>
     /// Whether the server runs as the fixture starts it: no persistence configured (<c>save ""</c>,
     /// <c>appendonly no</c>) and no snapshot file in its directory. Returns what differs, or an empty list.
     /// </summary>
+    /// <remarks>The snapshot file is looked for on this machine: a container's directory is mounted at the same path.</remarks>
     public static async Task<IReadOnlyList<string>> PersistenceProblemsAsync(IDatabase database)
     {
         var problems = new List<string>();
@@ -72,5 +46,11 @@ public static class RedisServerProbe
         }
 
         return problems;
+    }
+
+    private static IServer ServerOf(IDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return RedisServerInfo.SingleServer(database.Multiplexer);
     }
 }

@@ -1,19 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ResilientQueue.Redis.Tests.Infrastructure;
+namespace ResilientQueue.Testing.Redis;
 
 /// <summary>
-/// What <see cref="RedisServerFixture"/>, <see cref="RedisClusterFixture"/> and <see cref="RedisMonitor"/> share to run
-/// <c>redis-server</c> and <c>redis-cli</c> child processes on loopback: finding the executables, the command line of a
-/// throwaway server, starting a process with its output read, killing it and waiting for it, deleting its temporary
-/// directory, and telling loopback hosts apart.
+/// The process plumbing under <see cref="RedisServerProcess"/> (and the tests' <c>redis-cli</c> runs): finding the
+/// executables, the command line of a throwaway loopback server, starting a process with its output read, killing it
+/// and waiting for it, free loopback ports, deleting a temporary directory, and telling loopback hosts apart.
 /// </summary>
-internal static class RedisProcesses
+public static class RedisProcesses
 {
+    /// <summary>Environment variable giving the full path of the <c>redis-server</c> executable.</summary>
+    public const string ServerPathVariable = "REDIS_SERVER_PATH";
+
+    /// <summary>Environment variable giving the full path of the <c>redis-cli</c> executable.</summary>
+    public const string CliPathVariable = "REDIS_CLI_PATH";
+
     /// <summary>How long to wait for a killed process to exit.</summary>
     public static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(5);
 
@@ -195,6 +201,38 @@ internal static class RedisProcesses
         }
     }
 
+    /// <summary>
+    /// A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it from its ephemeral range); whoever binds it next
+    /// may still find it taken, so callers retry on failure.
+    /// </summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>Whether nothing listens on 127.0.0.1:<paramref name="port"/> right now (it could be bound).</summary>
+    public static bool IsLoopbackPortFree(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        try
+        {
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
     /// <summary>Whether <paramref name="host"/> (a host name or an IP address, IPv6 with or without brackets) is a loopback host.</summary>
     public static bool IsLoopbackHost(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
@@ -243,7 +281,7 @@ internal static class RedisProcesses
 }
 
 /// <summary>The last lines printed by a child process, for error messages.</summary>
-internal sealed partial class OutputTail
+public sealed partial class OutputTail
 {
     private const int MaxLines = 50;
 
