@@ -29,10 +29,12 @@ internal sealed partial class RedisSession : IDisposable
 
     private readonly ConnectionMultiplexer _connection;
     private readonly string? _password;
+    private readonly string? _user;
     private readonly TimeProvider _time;
 
-    private RedisSession(ConnectionMultiplexer connection, string endpoints, string? password, TimeProvider time)
+    private RedisSession(ConnectionMultiplexer connection, string endpoints, string? password, string? user, TimeProvider time)
     {
+        _user = user;
         _time = time;
         _connection = connection;
         Endpoints = endpoints;
@@ -85,7 +87,7 @@ internal sealed partial class RedisSession : IDisposable
         using var log = new StringWriter(CultureInfo.InvariantCulture);
         ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(options, log).ConfigureAwait(false);
 
-        var session = new RedisSession(connection, endpoints, password, time);
+        var session = new RedisSession(connection, endpoints, password, options.User, time);
         try
         {
             if (!connection.IsConnected)
@@ -94,6 +96,15 @@ internal sealed partial class RedisSession : IDisposable
             }
 
             await connection.GetDatabase().PingAsync().ConfigureAwait(false);
+
+            // The client goes on as the default user when the server refuses an ACL user's password but the
+            // default user needs none: resq must not act as someone else than the operator asked for.
+            if (options.User is { } user && !await IsAuthenticatedAsAsync(connection, user).ConfigureAwait(false))
+            {
+                session.Dispose();
+                throw session.CredentialsRejected();
+            }
+
             return session;
         }
         catch (RedisServerException ex) when (IsAuthFailure(ex.Message))
@@ -111,6 +122,27 @@ internal sealed partial class RedisSession : IDisposable
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Whether every connected server knows the connection as <paramref name="user"/> (<c>ACL WHOAMI</c>; a server that cannot say is trusted).</summary>
+    private static async Task<bool> IsAuthenticatedAsAsync(ConnectionMultiplexer connection, string user)
+    {
+        foreach (IServer server in connection.GetServers().Where(s => s.IsConnected))
+        {
+            try
+            {
+                if ((string?)await server.ExecuteAsync("ACL", "WHOAMI").ConfigureAwait(false) != user)
+                {
+                    return false;
+                }
+            }
+            catch (RedisServerException)
+            {
+                // NOPERM or no ACL (Redis before 6): nothing to compare with.
+            }
+        }
+
+        return true;
     }
 
     /// <summary><c>password=…</c> masked, for any configuration echoed back.</summary>
@@ -180,7 +212,7 @@ internal sealed partial class RedisSession : IDisposable
 
     public CliException Unreachable() => CliException.Error($"cannot reach Redis at {Endpoints}");
 
-    public CliException CredentialsRejected() => CliException.Error($"Redis rejected the credentials (at {Endpoints}); check the password/user in --redis or RESQ_REDIS");
+    public CliException CredentialsRejected() => CliException.Error($"Redis rejected the credentials{(_user is null ? string.Empty : $" of user '{_user}'")} (at {Endpoints}); check the password/user in --redis or RESQ_REDIS");
 
     /// <summary>Closes the connection at once: nothing is pending when a command ends (a graceful close waits for QUIT replies, up to the sync timeout).</summary>
     public void Dispose()

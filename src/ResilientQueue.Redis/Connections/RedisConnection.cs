@@ -14,22 +14,37 @@ namespace ResilientQueue.Redis.Connections;
 /// Also tells queues when a lost connection is restored, and turns "no connection" errors caused by rejected
 /// credentials into an error that says so, naming the endpoint and the user, never the password.
 /// </summary>
+/// <remarks>
+/// StackExchange.Redis goes on as the <c>default</c> user when the server refuses an ACL user's password but its
+/// <c>default</c> user needs none (it only notes the WRONGPASS). An opened connection with a user therefore checks
+/// <c>ACL WHOAMI</c> on every server after each connect: on a mismatch every operation fails with the refused-credentials
+/// error (nothing runs as the wrong user), and a fresh connection is tried every <see cref="RetryRejectedInterval"/>
+/// until the server accepts the credentials.
+/// </remarks>
 internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 {
     /// <summary>How often an opened connection tries again while Redis is unreachable (on the client's 1 s heartbeat).</summary>
     internal static readonly TimeSpan ReconnectInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often an opened connection whose credentials were refused is made again.</summary>
+    internal static readonly TimeSpan RetryRejectedInterval = TimeSpan.FromSeconds(5);
+
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _disposing = new();
     private readonly bool _owned;
     private readonly object _gate = new();
     private readonly ConfigurationOptions? _configuration;
     private Task<IConnectionMultiplexer>? _connecting;
     private IConnectionMultiplexer? _multiplexer;
+    private RedisConnectionException? _rejection;
+    private int _retryingRejected;
     private int _disposed;
 
-    private RedisConnection(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, string endpoints, string? user, ILogger logger)
+    private RedisConnection(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, string endpoints, string? user, ILogger logger, TimeProvider? time = null)
     {
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         _configuration = configuration;
         _owned = shared is null;
         Endpoints = endpoints;
@@ -52,6 +67,9 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     /// <summary>The multiplexer once there is one (at once for a shared one; after the first connect attempt for an opened one).</summary>
     public IConnectionMultiplexer? Multiplexer => Volatile.Read(ref _multiplexer);
 
+    /// <summary>The multiplexer when operations may use it now: there is one and its credentials were not refused.</summary>
+    public IConnectionMultiplexer? Ready => Volatile.Read(ref _rejection) is null ? Volatile.Read(ref _multiplexer) : null;
+
     /// <summary>Wraps the app's multiplexer; disposing the wrapper leaves the multiplexer open.</summary>
     public static RedisConnection Share(IConnectionMultiplexer multiplexer, ILogger? logger = null)
     {
@@ -65,7 +83,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     /// (an app misconfiguration, reported when the first queue is created).
     /// </summary>
     /// <exception cref="ArgumentException">The configuration string is invalid or names no endpoint; the message never shows the password.</exception>
-    public static RedisConnection Open(string configuration, ILogger? logger = null)
+    public static RedisConnection Open(string configuration, ILogger? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
         ConfigurationOptions options;
@@ -88,14 +106,20 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         options.AbortOnConnectFail = false;
         options.ReconnectRetryPolicy = new LinearRetry((int)ReconnectInterval.TotalMilliseconds);
         options.ClientName ??= "resilientqueue";
-        var connection = new RedisConnection(null, options, Describe(options), options.User, logger ?? NullLogger.Instance);
+        var connection = new RedisConnection(null, options, Describe(options), options.User, logger ?? NullLogger.Instance, timeProvider);
         _ = connection.GetAsync().AsTask();
         return connection;
     }
 
     /// <summary>The multiplexer, connecting it first if needed (an opened connection's first attempt lasts at most its connect timeout).</summary>
+    /// <exception cref="RedisConnectionException">The server refused the credentials of this (opened) connection.</exception>
     public ValueTask<IConnectionMultiplexer> GetAsync()
     {
+        if (Volatile.Read(ref _rejection) is { } rejected)
+        {
+            throw rejected;
+        }
+
         if (Volatile.Read(ref _multiplexer) is { } ready)
         {
             return new ValueTask<IConnectionMultiplexer>(ready);
@@ -119,18 +143,16 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     /// When <paramref name="exception"/> is a connection error caused by the server refusing the credentials, an
     /// exception that says exactly that (endpoint and user, never the password); otherwise <see langword="null"/>.
     /// </summary>
-    public RedisConnectionException? CredentialsRejected(Exception exception)
-    {
-        if (!IsAuthenticationFailure(exception))
-        {
-            return null;
-        }
+    public RedisConnectionException? CredentialsRejected(Exception exception) =>
+        IsAuthenticationFailure(exception) ? Rejected(Endpoints, exception) : null;
 
+    private RedisConnectionException Rejected(string endpoints, Exception? inner)
+    {
         string user = User is null ? "the default user" : $"user '{User}'";
         return new RedisConnectionException(
             ConnectionFailureType.AuthenticationFailure,
-            $"Redis at {Endpoints} rejected the credentials of {user} (authentication failed: wrong user or password, or the ACL user is disabled). Check the user and password of the connection; the password is not shown.",
-            exception);
+            $"Redis at {endpoints} rejected the credentials of {user} (authentication failed: wrong user or password, or the ACL user is disabled). Check the user and password of the connection; the password is not shown.",
+            inner);
     }
 
     /// <summary>Whether the error, or one it wraps, is an authentication failure of the connection (WRONGPASS, NOAUTH).</summary>
@@ -157,6 +179,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             return;
         }
 
+        await _disposing.CancelAsync().ConfigureAwait(false);
         IConnectionMultiplexer? multiplexer = Detach();
         if (_owned && multiplexer is not null)
         {
@@ -172,6 +195,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
             return;
         }
 
+        _disposing.Cancel();
         IConnectionMultiplexer? multiplexer = Detach();
         if (_owned && multiplexer is not null)
         {
@@ -197,7 +221,115 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         }
 
         Attach(multiplexer);
+        await VerifyUserAsync(multiplexer).ConfigureAwait(false);
         return multiplexer;
+    }
+
+    /// <summary>
+    /// For an opened connection with an ACL user: checks that every connected server knows it as that user (see the
+    /// remarks); a mismatch makes every operation fail with the refused-credentials error and starts the retries.
+    /// </summary>
+    private async Task VerifyUserAsync(IConnectionMultiplexer multiplexer)
+    {
+        if (!_owned || User is null)
+        {
+            return;
+        }
+
+        string? refusedAt = await FindUserMismatchAsync(multiplexer).ConfigureAwait(false);
+        if (refusedAt is null)
+        {
+            Volatile.Write(ref _rejection, null);
+            return;
+        }
+
+        LogCredentialsRejected(_logger, refusedAt, User);
+        Volatile.Write(ref _rejection, Rejected(refusedAt, null));
+        if (Interlocked.Exchange(ref _retryingRejected, 1) == 0)
+        {
+            _ = RetryRejectedAsync();
+        }
+    }
+
+    /// <summary>The endpoint of a connected server that does not know this connection as <see cref="User"/>, or <see langword="null"/>.</summary>
+    private async Task<string?> FindUserMismatchAsync(IConnectionMultiplexer multiplexer)
+    {
+        foreach (IServer server in multiplexer.GetServers())
+        {
+            if (!server.IsConnected)
+            {
+                continue;
+            }
+
+            try
+            {
+                string? who = (string?)await server.ExecuteAsync("ACL", "WHOAMI").ConfigureAwait(false);
+                if (!string.Equals(who, User, StringComparison.Ordinal))
+                {
+                    return Format(server.EndPoint);
+                }
+            }
+            catch (RedisServerException)
+            {
+                // NOPERM (the user may not run ACL WHOAMI) or no ACL (Redis before 6): nothing to check against.
+            }
+            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+            {
+                // The server went away meanwhile: it is checked again when the connection is restored.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Makes a fresh connection every <see cref="RetryRejectedInterval"/> until the servers accept the credentials, then swaps it in.</summary>
+    private async Task RetryRejectedAsync()
+    {
+        try
+        {
+            while (Volatile.Read(ref _rejection) is not null && !_disposing.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(RetryRejectedInterval, _time, _disposing.Token).ConfigureAwait(false);
+                    await TryReplaceAsync().ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    LogRetryFailed(_logger, ex, Endpoints);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _retryingRejected, 0);
+        }
+    }
+
+    private async Task TryReplaceAsync()
+    {
+        ConnectionMultiplexer fresh = await ConnectionMultiplexer.ConnectAsync(_configuration!).ConfigureAwait(false);
+        if (!fresh.IsConnected || await FindUserMismatchAsync(fresh).ConfigureAwait(false) is not null || _disposing.IsCancellationRequested)
+        {
+            await fresh.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        IConnectionMultiplexer? old = Detach();
+        Attach(fresh);
+        Volatile.Write(ref _rejection, null);
+        LogCredentialsAccepted(_logger, Endpoints, User!);
+        if (old is not null)
+        {
+            await old.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Restored?.Invoke();
     }
 
     private void Attach(IConnectionMultiplexer multiplexer)
@@ -228,6 +360,11 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         if (_owned && e.ConnectionType == ConnectionType.Interactive)
         {
             LogRestored(_logger, Format(e.EndPoint));
+            if (sender is IConnectionMultiplexer multiplexer)
+            {
+                // A reconnect authenticates again: the server may have changed the user's password meanwhile.
+                _ = VerifyUserAsync(multiplexer);
+            }
         }
 
         Restored?.Invoke();
@@ -281,6 +418,12 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Redis at {Endpoint} rejected the credentials of user {User}: check the user and password of the connection")]
     private static partial void LogCredentialsRejected(ILogger logger, string endpoint, string user);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Redis at {Endpoints} accepted the credentials of user {User} again")]
+    private static partial void LogCredentialsAccepted(ILogger logger, string endpoints, string user);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Retrying the refused connection to Redis at {Endpoints} failed; trying again in 5 s")]
+    private static partial void LogRetryFailed(ILogger logger, Exception exception, string endpoints);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Connection to Redis at {Endpoint} restored")]
     private static partial void LogRestored(ILogger logger, string endpoint);

@@ -60,7 +60,7 @@ internal sealed class RedisListJobQueueFactory : IJobQueueFactory, IDisposable, 
         }
 
         // Returns at once: the connection is made in the background and retried until Redis answers.
-        return RedisConnection.Open(_options.Configuration, logger);
+        return RedisConnection.Open(_options.Configuration, logger, (TimeProvider?)_services.GetService(typeof(TimeProvider)));
     }
 }
 

@@ -30,7 +30,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     private readonly RedisConnection _connection;
     private readonly bool _disposesConnection;
     private readonly int _database;
-    private IDatabase? _db;
+    private Database? _db;
     private readonly RedisKeys _keys;
     private readonly JobQueueOptions _options;
     private readonly TimeProvider _time;
@@ -41,6 +41,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     private readonly object _signalGate = new();
     private TaskCompletionSource? _signal;
     private Task? _subscription;
+    private IConnectionMultiplexer? _subscribedOn;
     private int _disposed;
 
     /// <summary>Creates a queue on a multiplexer the caller owns (one per process).</summary>
@@ -66,7 +67,6 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
         _connection = connection;
         _disposesConnection = disposesConnection;
         _database = database;
-        _db = connection.Multiplexer?.GetDatabase(database);
         _keys = new RedisKeys(name);
         _channel = _keys.NotifyChannelName;
         _time = timeProvider ?? TimeProvider.System;
@@ -98,7 +98,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     {
         QueueNames.ThrowIfInvalid(name);
         (options ?? new JobQueueOptions()).Validate();
-        RedisConnection connection = RedisConnection.Open(configuration, logger);
+        RedisConnection connection = RedisConnection.Open(configuration, logger, timeProvider);
         await connection.GetAsync().ConfigureAwait(false);
         return new RedisListJobQueue(connection, disposesConnection: true, name, options, timeProvider, logger, database: -1);
     }
@@ -486,7 +486,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
         }
 
         _connection.Restored -= Signal;
-        if (_subscription is not null && _connection.Multiplexer is { } multiplexer)
+        if (_subscription is not null && _subscribedOn is { } multiplexer)
         {
             try
             {
@@ -513,7 +513,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
         }
 
         _connection.Restored -= Signal;
-        if (_subscription is not null && _connection.Multiplexer is { } multiplexer)
+        if (_subscription is not null && _subscribedOn is { } multiplexer)
         {
             try
             {
@@ -537,10 +537,11 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
         Task subscription;
         lock (_signalGate)
         {
-            // A failed subscription is retried by the next wait.
-            if (_subscription is null || _subscription.IsFaulted || _subscription.IsCanceled)
+            // A failed subscription is retried by the next wait, and one made on a replaced multiplexer is made again.
+            if (_subscription is null || _subscription.IsFaulted || _subscription.IsCanceled || !ReferenceEquals(_subscribedOn, multiplexer))
             {
                 _subscription = multiplexer.GetSubscriber().SubscribeAsync(_keys.NotifyChannel, _onNotify);
+                _subscribedOn = multiplexer;
             }
 
             subscription = _subscription;
@@ -588,7 +589,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     private async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
     {
         System.Diagnostics.Debug.Assert(keys.Length == script.KeyCount, $"{script.Name} takes {script.KeyCount} keys, got {keys.Length}");
-        IDatabase db = _db ?? await ConnectDatabaseAsync().ConfigureAwait(false);
+        IDatabase db = CurrentDatabase() ?? await ConnectDatabaseAsync().ConfigureAwait(false);
         try
         {
             try
@@ -610,7 +611,7 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
     /// <summary>Runs one plain command, with the same connection handling as <see cref="EvalAsync"/>.</summary>
     private async Task<T> RunAsync<T>(Func<IDatabase, RedisKeys, Task<T>> command, RedisKeys keys)
     {
-        IDatabase db = _db ?? await ConnectDatabaseAsync().ConfigureAwait(false);
+        IDatabase db = CurrentDatabase() ?? await ConnectDatabaseAsync().ConfigureAwait(false);
         try
         {
             return await command(db, keys).ConfigureAwait(false);
@@ -621,11 +622,22 @@ public sealed partial class RedisListJobQueue : IJobQueue, IAsyncDisposable, IDi
         }
     }
 
+    /// <summary>The database of the connection's current multiplexer when it may be used now (the hot path: two reads), else <see langword="null"/>.</summary>
+    private IDatabase? CurrentDatabase()
+    {
+        Database? db = _db;
+        return db is not null && ReferenceEquals(db.Owner, _connection.Ready) ? db.Value : null;
+    }
+
+    /// <summary>Waits for the connection (or throws its refused-credentials error) and caches the database of its multiplexer.</summary>
     private async Task<IDatabase> ConnectDatabaseAsync()
     {
         IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
-        IDatabase db = multiplexer.GetDatabase(_database);
+        var db = new Database(multiplexer, multiplexer.GetDatabase(_database));
         _db = db;
-        return db;
+        return db.Value;
     }
+
+    /// <summary>A database and the multiplexer it belongs to (an opened connection may replace its multiplexer).</summary>
+    private sealed record Database(IConnectionMultiplexer Owner, IDatabase Value);
 }
