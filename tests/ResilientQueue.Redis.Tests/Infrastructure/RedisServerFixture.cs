@@ -423,10 +423,14 @@ public sealed class RedisServerFixture : IAsyncLifetime
         _diagnostics.OnMessage(new DiagnosticMessage(line));
     }
 
+    /// <summary>The first line of the exception's message and, when another exception lies beneath, the first line of the innermost.</summary>
     private static string FirstLine(Exception ex)
     {
-        var message = ex.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? ex.GetType().Name;
-        return $"{ex.GetType().Name}: {message}";
+        static string First(Exception e) =>
+            e.GetType().Name + ": " + (e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? string.Empty);
+
+        var innermost = ex.GetBaseException();
+        return ReferenceEquals(innermost, ex) ? First(ex) : $"{First(ex)} ({First(innermost)})";
     }
 
     private static bool IsLoopback(EndPoint endPoint) => endPoint switch
