@@ -28,7 +28,7 @@ var report = new StringBuilder();
 report.AppendLine(CultureInfo.InvariantCulture, $"# Load test: Redis list backend");
 report.AppendLine();
 report.AppendLine(CultureInfo.InvariantCulture, $"- date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; redis-server {version} on loopback, no persistence");
-report.AppendLine(CultureInfo.InvariantCulture, $"- jobs per run: {options.Jobs:N0}; payload: {payload.Length} bytes of JSON; handler: no-op; one ConnectionMultiplexer (StackExchange.Redis 1.2.6)");
+report.AppendLine(CultureInfo.InvariantCulture, $"- jobs per run: {options.Jobs:N0}; payload: {payload.Length} bytes of JSON; handler: no-op; one ConnectionMultiplexer (StackExchange.Redis {RedisTestSettings.ClientPackageVersion})");
 report.AppendLine("- consumer: one fetch loop keeps a local buffer of max(2 x concurrency, 64) jobs full with batch fetches, `concurrency` handler loops, one ack loop acknowledging in batches (group commit)");
 report.AppendLine("- commands/job and CPU/job: deltas of `INFO commandstats` (calls, including the commands scripts run) and `INFO cpu` (main thread, sys + user) over the job's whole life (enqueue + fetch + ack), divided by the jobs");
 report.AppendLine();

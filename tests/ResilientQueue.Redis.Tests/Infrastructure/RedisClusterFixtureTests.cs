@@ -172,7 +172,7 @@ public sealed class RedisClusterFixtureTests(RedisClusterFixture cluster) : IAsy
     [Fact]
     public async Task ScriptEvaluateAsync_KeysOfTwoHashTags_IsRejectedByTheClientBeforeReachingTheServer()
     {
-        // StackExchange.Redis (1.2.6 and 2.x) refuses multi-slot key lists itself, with its own message
+        // StackExchange.Redis (2.x and 3.x) refuses multi-slot key lists itself, with its own message
         // ("Multi-key operations must involve a single slot; ..."), never sending EVAL to a node.
         const string Script = "redis.call('SET', KEYS[1], 'x') return redis.call('SET', KEYS[2], 'y')";
         RedisKey[] keys = ["{rq:a}:x", "{rq:b}:x"];
