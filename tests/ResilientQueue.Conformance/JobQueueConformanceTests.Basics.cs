@@ -1,4 +1,3 @@
-using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
 
@@ -330,7 +329,7 @@ public abstract partial class JobQueueConformanceTests
 
         (await AdvanceUntilDoneAsync(waiting, TimeSpan.FromSeconds(10))).Should().BeTrue();
 
-        Time.GetUtcNow().Should().BeOnOrAfter(new ManualTimeProvider().GetUtcNow() + TimeSpan.FromMinutes(1));
+        Time.GetUtcNow().Should().BeOnOrAfter(Time.Start + TimeSpan.FromMinutes(1));
         Text((await FetchOneAsync(queue)).Job).Should().Be("in a minute");
     }
 
@@ -358,7 +357,7 @@ public abstract partial class JobQueueConformanceTests
         (await queue.WaitForJobsAsync(TimeSpan.Zero)).Should().BeFalse();
     }
 
-    /// <summary>Moves the manual clock forward in steps until the task completes (a backend may start its timer only after a round trip).</summary>
+    /// <summary>Moves the fake clock forward in steps until the task completes (a backend may start its timer only after a round trip).</summary>
     protected async Task<T> AdvanceUntilDoneAsync<T>(Task<T> task, TimeSpan step, int maxSteps = 1000)
     {
         for (int i = 0; i < maxSteps && !task.IsCompleted; i++)

@@ -80,7 +80,7 @@ public abstract partial class JobQueueConformanceTests
     [Fact]
     public async Task CreateQueue_WithANullName_ThrowsArgumentNull()
     {
-        await FluentActions.Awaiting(async () => await CreateQueueAsync(null!, new JobQueueOptions(), Time)).Should().ThrowAsync<ArgumentNullException>();
+        await FluentActions.Awaiting(async () => await CreateQueueAsync(null!, new JobQueueOptions(), Time, QueueLogger)).Should().ThrowAsync<ArgumentNullException>();
     }
 
     [Theory]
@@ -89,14 +89,14 @@ public abstract partial class JobQueueConformanceTests
     [InlineData("{tag}")]
     public async Task CreateQueue_WithABadName_ThrowsArgumentNamingTheProblem(string name)
     {
-        (await FluentActions.Awaiting(async () => await CreateQueueAsync(name, new JobQueueOptions(), Time)).Should().ThrowAsync<ArgumentException>())
+        (await FluentActions.Awaiting(async () => await CreateQueueAsync(name, new JobQueueOptions(), Time, QueueLogger)).Should().ThrowAsync<ArgumentException>())
             .Which.Message.Should().ContainEquivalentOf("queue name");
     }
 
     [Fact]
     public async Task CreateQueue_WithInvalidOptions_ThrowsNamingTheOption()
     {
-        await FluentActions.Awaiting(async () => await CreateQueueAsync("ok", new JobQueueOptions { Capacity = 0 }, Time))
+        await FluentActions.Awaiting(async () => await CreateQueueAsync("ok", new JobQueueOptions { Capacity = 0 }, Time, QueueLogger))
             .Should().ThrowAsync<InvalidOptionsException>().WithMessage("JobQueueOptions.Capacity*");
     }
 

@@ -1,7 +1,11 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.Conformance;
 
@@ -198,9 +202,9 @@ public abstract partial class JobQueueConformanceTests
     }
 
     [Fact]
-    public async Task DeadLetter_OverMaxEntries_TrimsTheOldest_AndCountsEveryTrim()
+    public async Task DeadLetter_OverMaxEntries_TrimsTheOldest_AndCountsAndLogsEveryTrim()
     {
-        using var trims = new MetricCollector("resilientqueue.deadletter.trimmed");
+        using var trims = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.deadletter.trimmed");
         IJobQueue queue = await NewQueueAsync(o => o.DeadLetter.MaxEntries = 3);
         var ids = new List<string>();
         for (int i = 0; i < 5; i++)
@@ -216,12 +220,18 @@ public abstract partial class JobQueueConformanceTests
         (await queue.DeadLetters.GetAsync(ids[1])).Should().BeNull();
         (await queue.DeadLetters.GetAsync(ids[2])).Should().NotBeNull();
         trims.Sum(("messaging.destination.name", queue.Name), ("reason", "count")).Should().Be(2);
+        FakeLogRecord[] logged = Logs.Events(1001);
+        logged.Should().HaveCount(2, "each trim is logged once");
+        for (int i = 0; i < 2; i++)
+        {
+            logged[i].ShouldBeEvent(1001, LogLevel.Warning, TrimmedFields(queue, ids[i], "count", Time.Start + TimeSpan.FromSeconds(i), $"poison d{i}"));
+        }
     }
 
     [Fact]
-    public async Task DeadLetter_OlderThanMaxAge_IsTrimmedWhenTheNextEntryArrives_AndCounted()
+    public async Task DeadLetter_OlderThanMaxAge_IsTrimmedWhenTheNextEntryArrives_AndCountedAndLogged()
     {
-        using var trims = new MetricCollector("resilientqueue.deadletter.trimmed");
+        using var trims = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.deadletter.trimmed");
         IJobQueue queue = await NewQueueAsync(o => o.DeadLetter.MaxAge = TimeSpan.FromDays(1));
         string old = await DeadLetterAsync(queue, "old");
         Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
@@ -232,5 +242,17 @@ public abstract partial class JobQueueConformanceTests
         (await queue.DeadLetters.GetAsync(fresh)).Should().NotBeNull();
         (await StatusAsync(queue)).DeadLetterTrimmed.Should().Be(1);
         trims.Sum(("messaging.destination.name", queue.Name), ("reason", "age")).Should().Be(1);
+        Logs.Events(1001).Should().ContainSingle("the one trim is logged")
+            .Which.ShouldBeEvent(1001, LogLevel.Warning, TrimmedFields(queue, old, "age", Time.Start, "poison old"));
     }
+
+    /// <summary>The fields of event 1001 (docs/telemetry.md): the queue, the trimmed job, the bound, when and why it was dead-lettered.</summary>
+    private static Dictionary<string, string?> TrimmedFields(IJobQueue queue, string jobId, string trimReason, DateTimeOffset deadAt, string deadReason) => new()
+    {
+        ["Queue"] = queue.Name,
+        ["JobId"] = jobId,
+        ["TrimReason"] = trimReason,
+        ["DeadAt"] = TelemetryAssertions.Invariant(deadAt),
+        ["DeadReason"] = deadReason,
+    };
 }

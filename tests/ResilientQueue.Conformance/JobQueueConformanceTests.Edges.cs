@@ -1,4 +1,3 @@
-using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
 
@@ -84,7 +83,7 @@ public abstract partial class JobQueueConformanceTests
     {
         IJobQueue queue = await NewQueueAsync();
         Time.Advance(TimeSpan.FromTicks(3_000)); // 0.3 ms past a whole millisecond
-        DateTimeOffset now = new ManualTimeProvider().GetUtcNow();
+        DateTimeOffset now = Time.Start; // the enqueue's time, cut to its whole millisecond
         string id = await EnqueueAsync(queue, "x", new EnqueueOptions { Delay = TimeSpan.FromTicks(15_000) }); // 1.5 ms
 
         Job job = (await queue.GetJobAsync(id))!;

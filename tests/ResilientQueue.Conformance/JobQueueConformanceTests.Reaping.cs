@@ -21,7 +21,7 @@ public abstract partial class JobQueueConformanceTests
         job.State.Should().Be(JobState.Ready);
         job.Attempts.Should().Be(1);
         job.LastErrorCategory.Should().Be(ErrorCategory.LeaseExpired);
-        job.LastError.Should().StartWith("LeaseExpired: the lease ran out at 2026-01-01T00:00:10.000Z");
+        job.LastError.Should().StartWith("LeaseExpired: the lease ran out at 2000-01-01T00:00:10.000Z");
         (await queue.AckAsync(leased.Lease)).Should().Be(LeaseResult.LeaseLost, "the crashed worker's lease was taken back");
         LeasedJob again = await FetchOneAsync(queue);
         Text(again.Job).Should().Be("crashed", "a reaped job goes back to the head of its priority");
@@ -61,7 +61,7 @@ public abstract partial class JobQueueConformanceTests
         (await queue.FetchAsync(1, Lease)).Should().BeEmpty();
         DeadLetter.DeadLetterEntry entry = (await queue.DeadLetters.GetAsync(id))!;
         entry.Category.Should().Be(ErrorCategory.LeaseExpired);
-        entry.Reason.Should().Be("Max attempts (2) exhausted. Last error: LeaseExpired: the lease ran out at 2026-01-01T00:00:10.000Z without an ack (worker crashed, hung or lost its connection)");
+        entry.Reason.Should().Be("Max attempts (2) exhausted. Last error: LeaseExpired: the lease ran out at 2000-01-01T00:00:10.000Z without an ack (worker crashed, hung or lost its connection)");
         entry.Job.Failures.Should().HaveCount(2).And.OnlyContain(f => f.Category == ErrorCategory.LeaseExpired);
         ShouldCount(await StatusAsync(queue), dead: 1);
     }

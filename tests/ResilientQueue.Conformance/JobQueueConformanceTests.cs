@@ -1,5 +1,7 @@
 using System.Text;
-using ResilientQueue.Conformance.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
@@ -16,10 +18,20 @@ public abstract partial class JobQueueConformanceTests : IAsyncLifetime
 
     private readonly List<IJobQueue> _created = [];
 
-    protected ManualTimeProvider Time { get; } = new();
+    /// <summary>The clock of every queue the test creates; it moves only when the test advances it.</summary>
+    protected FakeTimeProvider Time { get; } = new();
 
-    /// <summary>Creates a queue of the backend under test. Must throw the queue-name exceptions of <see cref="QueueNames"/> for bad names.</summary>
-    protected abstract ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider);
+    /// <summary>What the queues the test created logged.</summary>
+    protected FakeLogCollector Logs { get; } = new();
+
+    /// <summary>The logger every queue the test creates is given; it writes to <see cref="Logs"/>.</summary>
+    protected ILogger QueueLogger => new FakeLogger(Logs, "ResilientQueue.Conformance");
+
+    /// <summary>
+    /// Creates a queue of the backend under test, with this clock and this logger. Must throw the queue-name exceptions of
+    /// <see cref="QueueNames"/> for bad names.
+    /// </summary>
+    protected abstract ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider, ILogger logger);
 
     /// <summary>Releases what <see cref="CreateQueueAsync"/> created.</summary>
     protected virtual ValueTask DisposeQueueAsync(IJobQueue queue) =>
@@ -39,7 +51,7 @@ public abstract partial class JobQueueConformanceTests : IAsyncLifetime
     {
         var options = new JobQueueOptions();
         configure?.Invoke(options);
-        IJobQueue queue = await CreateQueueAsync("conf-" + Guid.NewGuid().ToString("N")[..12], options, Time);
+        IJobQueue queue = await CreateQueueAsync("conf-" + Guid.NewGuid().ToString("N")[..12], options, Time, QueueLogger);
         _created.Add(queue);
         return queue;
     }

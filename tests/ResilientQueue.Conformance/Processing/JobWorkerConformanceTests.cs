@@ -3,12 +3,16 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.DependencyInjection;
 using ResilientQueue.Errors;
 using ResilientQueue.Processing;
 using ResilientQueue.Recovery;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.Conformance.Processing;
 
@@ -27,6 +31,11 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     protected string QueueName { get; } = "work-" + Guid.NewGuid().ToString("N")[..12];
 
     protected WorkerProbe Probe { get; } = new();
+
+    /// <summary>What the started services logged (the worker's category is <c>ResilientQueue.Worker.&lt;queue&gt;</c>).</summary>
+    protected FakeLogCollector Logs => _services!.GetFakeLogCollector();
+
+    private string WorkerCategory => $"ResilientQueue.Worker.{QueueName}";
 
     /// <summary>Chooses the backend under test.</summary>
     protected abstract void UseBackend(ResilientQueueBuilder builder, IServiceCollection services);
@@ -52,7 +61,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddSingleton(Probe);
-        services.AddLogging();
+        services.AddLogging(logging => logging.AddFakeLogging());
         services.AddHealthChecks();
         ResilientQueueBuilder b = services.AddResilientQueue();
         UseBackend(b, services);
@@ -111,7 +120,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Success_AcknowledgesTheJob_WithTheTypedPayload()
     {
-        using var completed = new MetricCollector("resilientqueue.jobs.completed");
+        using var completed = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.completed");
         IJobQueue queue = await StartAsync<ProbeHandler>();
 
         string id = await EnqueueAsync(queue, "hello");
@@ -139,7 +148,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     [Fact]
     public async Task EveryAttemptThrows_EndsDeadLettered_WithTheCategoryAndTheErrorText()
     {
-        using var deadLettered = new MetricCollector("resilientqueue.jobs.dead_lettered");
+        using var deadLettered = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.dead_lettered");
         Probe.Behaviour = (ctx, _) => throw new InvalidOperationException($"boom {ctx.Attempt}");
         IJobQueue queue = await StartAsync<ProbeHandler>();
 
@@ -235,7 +244,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     [Fact]
     public async Task LeaseLost_CancelsTheHandler_AndItsOutcomeIsNotWritten()
     {
-        using var leaseLost = new MetricCollector("resilientqueue.jobs.lease_lost");
+        using var leaseLost = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.lease_lost");
         var firstLease = new TaskCompletionSource<JobLease>(TaskCreationOptions.RunContinuationsAsynchronously);
         int calls = 0;
         Probe.Behaviour = async (ctx, ct) =>
@@ -260,12 +269,53 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         await EventuallyAsync(() => Probe.Completed.Contains(id), "the job runs again and completes");
         await EventuallyAsync(() => IsEmptyAsync(queue), "the second run's ack is written");
         await EventuallyAsync(() => leaseLost.Sum(("messaging.destination.name", QueueName)) >= 1, "the lost lease is counted");
+        await EventuallyAsync(() => Logs.Events(2005).Length > 0, "the lost lease is logged (just after it is counted)");
+        FakeLogRecord logged = Logs.Events(2005).Should().ContainSingle("the lost lease is logged once").Subject;
+        logged.Category.Should().Be(WorkerCategory);
+        logged.ShouldBeEvent(2005, LogLevel.Warning, new Dictionary<string, string?>
+        {
+            ["Queue"] = QueueName,
+            ["JobId"] = id,
+            ["Attempt"] = "1",
+        });
+    }
+
+    [Fact]
+    public async Task AckThatFindsTheLeaseLost_IsCountedAndLogged_AndTheJobRunsAgain()
+    {
+        using var leaseLost = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.lease_lost");
+        IJobQueue? queue = null;
+        int calls = 0;
+        Probe.Behaviour = async (ctx, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                // The job is taken away (as a reaper would) just as the handler succeeds, before any renewal could notice.
+                (await queue!.ReleaseAsync(ctx.Lease)).Should().Be(LeaseResult.Succeeded);
+            }
+        };
+        queue = await StartAsync<ProbeHandler>(o => o.LeaseDuration = TimeSpan.FromSeconds(30));
+
+        string id = await EnqueueAsync(queue, "acked too late");
+
+        await EventuallyAsync(() => Probe.Completed.Count(c => c == id) == 2, "the handler succeeds twice: the first ack found the lease lost");
+        await EventuallyAsync(() => IsEmptyAsync(queue), "the second run's ack is written");
+        await EventuallyAsync(() => leaseLost.Sum(("messaging.destination.name", QueueName)) == 1, "the ack that found the lease lost is counted");
+        await EventuallyAsync(() => Logs.Events(2013).Length > 0, "the ack that found the lease lost is logged (just after it is counted)");
+        FakeLogRecord logged = Logs.Events(2013).Should().ContainSingle("the ack that found the lease lost is logged once").Subject;
+        logged.Category.Should().Be(WorkerCategory);
+        logged.ShouldBeEvent(2013, LogLevel.Warning, new Dictionary<string, string?>
+        {
+            ["Queue"] = QueueName,
+            ["Count"] = "1",
+        });
+        Logs.Events(2005).Should().BeEmpty("the handler's run was not cut short: only its ack found the lease lost");
     }
 
     [Fact]
     public async Task Timeout_WithAFallback_CompletesTheJob_AndRecordsThatTheFallbackRan()
     {
-        using var fallback = new MetricCollector("resilientqueue.jobs.fallback");
+        using var fallback = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.fallback");
         Probe.Behaviour = async (_, ct) => await Task.Delay(Timeout.InfiniteTimeSpan, ct);
         IJobQueue queue = await StartAsync<FallbackProbeHandler>(o => o.JobTimeout = TimeSpan.FromMilliseconds(200));
 
@@ -275,6 +325,16 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         Probe.FallbackCalls.Should().Equal(id);
         Probe.Calls.Should().ContainSingle("the job is not retried");
         await EventuallyAsync(() => fallback.Sum(("messaging.destination.name", QueueName)) == 1, "the fallback is counted");
+        await EventuallyAsync(() => Logs.Events(2006).Length > 0, "that the fallback ran is logged");
+        FakeLogRecord logged = Logs.Events(2006).Should().ContainSingle("that the fallback ran is logged once").Subject;
+        logged.Category.Should().Be(WorkerCategory);
+        logged.ShouldBeEvent(2006, LogLevel.Warning, new Dictionary<string, string?>
+        {
+            ["Queue"] = QueueName,
+            ["JobId"] = id,
+            ["Attempt"] = "1",
+            ["TimeoutSeconds"] = "0.2",
+        });
     }
 
     [Fact]
@@ -376,7 +436,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Shutdown_AtTheDeadline_ReleasesAJobWhoseHandlerIgnoresCancellation_AndFencesItsLateAck()
     {
-        using var leaseLost = new MetricCollector("resilientqueue.jobs.lease_lost");
+        using var leaseLost = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.lease_lost");
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Probe.Behaviour = async (_, _) =>
         {
@@ -425,8 +485,8 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_CountFailuresByErrorTypeAndCategory_AndRetries()
     {
-        using var failed = new MetricCollector("resilientqueue.jobs.failed");
-        using var retried = new MetricCollector("resilientqueue.jobs.retried");
+        using var failed = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.failed");
+        using var retried = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.retried");
         Probe.Behaviour = (ctx, _) => ctx.Attempt == 1 ? throw new TimeoutException("upstream timed out") : ValueTask.CompletedTask;
         IJobQueue queue = await StartAsync<ProbeHandler>();
 
@@ -442,13 +502,14 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     {
         await using var gate = new GateHolder();
         Probe.Behaviour = async (_, _) => await gate.Gate.Task;
+        using var depth = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.queue.depth");
         IJobQueue queue = await StartAsync<ProbeHandler>(o => { o.Concurrency = 1; o.Prefetch = 1; o.StatusInterval = TimeSpan.FromMilliseconds(100); });
         await queue.EnqueueManyAsync(Enumerable.Range(0, 5).Select(i => new JobSubmission(Encoding.UTF8.GetBytes($"{{\"text\":\"{i}\"}}"))).ToArray());
         await EventuallyAsync(() => Probe.Calls.Count == 1, "one job runs, one is prefetched");
 
         await EventuallyAsync(
-            () => ObservableReader.Read("resilientqueue.queue.depth", ("messaging.destination.name", QueueName), ("resilientqueue.state", "ready")).SequenceEqual([3L])
-                  && ObservableReader.Read("resilientqueue.queue.depth", ("messaging.destination.name", QueueName), ("resilientqueue.state", "active")).SequenceEqual([2L]),
+            () => depth.Observe(("messaging.destination.name", QueueName), ("resilientqueue.state", "ready")).SequenceEqual([3L])
+                  && depth.Observe(("messaging.destination.name", QueueName), ("resilientqueue.state", "active")).SequenceEqual([2L]),
             "the gauge shows 3 ready and 2 active");
         gate.Gate.SetResult();
     }

@@ -1,14 +1,21 @@
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.Errors;
 using ResilientQueue.Reaping;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.Conformance.Processing;
 
-/// <summary>The stale-job reaper on every backend (manual time: leases run out when the test says so).</summary>
+/// <summary>The stale-job reaper on every backend (fake time: leases run out when the test says so).</summary>
 public abstract class StaleJobReaperConformanceTests
 {
-    protected ManualTimeProvider Time { get; } = new();
+    protected FakeTimeProvider Time { get; } = new();
+
+    /// <summary>What the reapers of the test logged.</summary>
+    protected FakeLogCollector Logs { get; } = new();
 
     /// <summary>Creates a queue of the backend under test, shared by everything in one test (several "processes").</summary>
     protected abstract IJobQueue CreateQueue(string name, JobQueueOptions options, TimeProvider time);
@@ -16,7 +23,7 @@ public abstract class StaleJobReaperConformanceTests
     private IJobQueue NewQueue() => CreateQueue("reap-" + Guid.NewGuid().ToString("N")[..12], new JobQueueOptions { DefaultMaxAttempts = 2 }, Time);
 
     private StaleJobReaper NewReaper(IJobQueue queue) =>
-        new([queue], new StaleJobReaperOptions { Interval = TimeSpan.FromSeconds(30) }, Time, NullLogger.Instance);
+        new([queue], new StaleJobReaperOptions { Interval = TimeSpan.FromSeconds(30) }, Time, new FakeLogger(Logs, "ResilientQueue.Reaper"));
 
     private async Task<List<string>> LeaseAndCrashAsync(IJobQueue queue, int count)
     {
@@ -27,9 +34,9 @@ public abstract class StaleJobReaperConformanceTests
     }
 
     [Fact]
-    public async Task Reaper_RequeuesAStaleJobWithItsAttemptsKept_AndCountsIt()
+    public async Task Reaper_RequeuesAStaleJobWithItsAttemptsKept_AndCountsAndLogsIt()
     {
-        using var reaped = new MetricCollector("resilientqueue.jobs.reaped");
+        using var reaped = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.reaped");
         IJobQueue queue = NewQueue();
         List<string> ids = await LeaseAndCrashAsync(queue, 3);
 
@@ -44,12 +51,21 @@ public abstract class StaleJobReaperConformanceTests
         }
 
         reaped.Sum(("messaging.destination.name", queue.Name), ("resilientqueue.reap.action", "requeued")).Should().Be(3);
+        FakeLogRecord[] requeued = Logs.Events(3001);
+        requeued.Select(r => r.GetStructuredStateValue("JobId")).Should().BeEquivalentTo(ids, "each requeue is logged once");
+        foreach (FakeLogRecord record in requeued)
+        {
+            // Leased for 10 s and 11 s have passed: each lease ran out 1 s ago, on attempt 1 of 2.
+            record.ShouldBeEvent(3001, LogLevel.Warning, ReapedFields(queue, record.GetStructuredStateValue("JobId")!, staleSeconds: "1", attempts: "1", maxAttempts: "2"));
+        }
+
+        Logs.Events(3002).Should().BeEmpty();
     }
 
     [Fact]
-    public async Task Reaper_AtMaxAttempts_DeadLettersWithLeaseExpired()
+    public async Task Reaper_AtMaxAttempts_DeadLettersWithLeaseExpired_AndCountsAndLogsIt()
     {
-        using var reaped = new MetricCollector("resilientqueue.jobs.reaped");
+        using var reaped = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.reaped");
         IJobQueue queue = NewQueue();
         StaleJobReaper reaper = NewReaper(queue);
         string id = (await LeaseAndCrashAsync(queue, 1))[0];
@@ -63,6 +79,12 @@ public abstract class StaleJobReaperConformanceTests
         entry.Category.Should().Be(ErrorCategory.LeaseExpired);
         entry.Job.Attempts.Should().Be(2);
         reaped.Sum(("messaging.destination.name", queue.Name), ("resilientqueue.reap.action", "dead_lettered")).Should().Be(1);
+        Logs.Events(3001).Should().ContainSingle("the first reap requeued the job")
+            .Which.ShouldBeEvent(3001, LogLevel.Warning, ReapedFields(queue, id, staleSeconds: "1", attempts: "1", maxAttempts: "2"));
+
+        // Attempt 2 was leased at 11 s for 10 s; the reap at 42 s finds it 21 s stale.
+        Logs.Events(3002).Should().ContainSingle("the dead-lettering is logged once")
+            .Which.ShouldBeEvent(3002, LogLevel.Error, ReapedFields(queue, id, staleSeconds: "21", attempts: "2", maxAttempts: "2"));
     }
 
     [Fact]
@@ -83,6 +105,8 @@ public abstract class StaleJobReaperConformanceTests
         {
             (await queue.GetJobAsync(id))!.Failures.Should().ContainSingle("each job was reaped once");
         }
+
+        Logs.Events(3001).Select(r => r.GetStructuredStateValue("JobId")).Should().BeEquivalentTo(ids, "each job's requeue is logged once, by the reaper that did it");
     }
 
     [Fact]
@@ -97,4 +121,14 @@ public abstract class StaleJobReaperConformanceTests
         (await queue.GetStatusAsync()).Active.Should().Be(2);
         (await NewReaper(queue).ReapQueueAsync(queue, CancellationToken.None)).Should().Be(2, "the dry run left them for the real reap");
     }
+
+    /// <summary>The fields of events 3001 and 3002 (docs/telemetry.md).</summary>
+    private static Dictionary<string, string?> ReapedFields(IJobQueue queue, string jobId, string staleSeconds, string attempts, string maxAttempts) => new()
+    {
+        ["Queue"] = queue.Name,
+        ["JobId"] = jobId,
+        ["StaleSeconds"] = staleSeconds,
+        ["Attempts"] = attempts,
+        ["MaxAttempts"] = maxAttempts,
+    };
 }

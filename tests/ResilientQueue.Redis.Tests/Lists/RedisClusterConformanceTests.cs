@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using ResilientQueue.Conformance;
 using ResilientQueue.Redis.Lists;
 using ResilientQueue.Redis.Tests.Infrastructure;
@@ -13,6 +14,6 @@ namespace ResilientQueue.Redis.Tests.Lists;
 public sealed class RedisClusterConformanceTests(RedisClusterFixture cluster) : JobQueueConformanceTests
 {
     // Every scenario uses a queue of its own (a fresh name), so the cluster is not flushed between them.
-    protected override ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider) =>
-        ValueTask.FromResult<IJobQueue>(new RedisListJobQueue(cluster.Multiplexer, name, options, timeProvider));
+    protected override ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider, ILogger logger) =>
+        ValueTask.FromResult<IJobQueue>(new RedisListJobQueue(cluster.Multiplexer, name, options, timeProvider, logger));
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using ResilientQueue.Conformance;
 using ResilientQueue.Redis.Lists;
 using ResilientQueue.Redis.Tests.Infrastructure;
@@ -9,6 +10,6 @@ namespace ResilientQueue.Redis.Tests.Lists;
 public sealed class RedisListJobQueueConformanceTests(RedisServerFixture redis) : JobQueueConformanceTests
 {
     // Every scenario uses a queue of its own (a fresh name), so the server is not flushed between them.
-    protected override ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider) =>
-        ValueTask.FromResult<IJobQueue>(new RedisListJobQueue(redis.Multiplexer, name, options, timeProvider));
+    protected override ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider, ILogger logger) =>
+        ValueTask.FromResult<IJobQueue>(new RedisListJobQueue(redis.Multiplexer, name, options, timeProvider, logger));
 }

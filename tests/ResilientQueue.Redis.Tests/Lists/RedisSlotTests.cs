@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using FluentAssertions;
-using ResilientQueue.Conformance.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
@@ -258,7 +258,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
 
         var cli = RedisMonitor.FindCli(Redis.ServerPath)
             ?? throw new InvalidOperationException($"redis-cli was not found next to {Redis.ServerPath} or on PATH; set {RedisClusterFixture.CliPathVariable}.");
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var queue = new RedisListJobQueue(
             Redis.Multiplexer,
             QueueName,
@@ -275,7 +275,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
     }
 
     /// <summary>Every public operation of the queue and of its dead-letter store, each path at least once.</summary>
-    private static async Task RunLifeCycleAsync(RedisListJobQueue queue, ManualTimeProvider time)
+    private static async Task RunLifeCycleAsync(RedisListJobQueue queue, FakeTimeProvider time)
     {
         // Enqueue: priority + idempotency key, a duplicate of it, a delay, and a batch mixing all of them.
         var first = await queue.EnqueueAsync(Payload("p5"), new EnqueueOptions { Priority = 5, IdempotencyKey = "order-1" });

@@ -1,12 +1,12 @@
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.Concurrency;
-using ResilientQueue.Conformance.Infrastructure;
 
 namespace ResilientQueue.Tests.Concurrency;
 
 public sealed class AdaptiveConcurrencyLimiterTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     public static TheoryData<Action<AdaptiveConcurrencyLimiterOptions>, string> InvalidOptions => new()
     {

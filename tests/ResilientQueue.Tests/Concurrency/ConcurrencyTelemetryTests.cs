@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using ResilientQueue.Backpressure;
 using ResilientQueue.Concurrency;
 using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.InMemory;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.Tests.Concurrency;
 
@@ -11,41 +13,45 @@ public sealed class ConcurrencyTelemetryTests
     public void NamedLimiter_ReportsLimitInFlightDropsAndRejections()
     {
         string name = "limiter-" + Guid.NewGuid().ToString("N")[..8];
-        using var drops = new MetricCollector("resilientqueue.concurrency.drops");
-        using var rejections = new MetricCollector("resilientqueue.concurrency.rejections");
+        using var drops = Collect<long>("resilientqueue.concurrency.drops");
+        using var rejections = Collect<long>("resilientqueue.concurrency.rejections");
+        using var limit = Collect<long>("resilientqueue.concurrency.limit");
+        using var inFlight = Collect<long>("resilientqueue.concurrency.in_flight");
         using var limiter = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 2, Name = name });
         var a = (AdaptiveConcurrencyLease)limiter.AttemptAcquire();
         using var b = limiter.AttemptAcquire();
         using var rejected = limiter.AttemptAcquire();
 
-        ObservableReader.Read("resilientqueue.concurrency.limit", ("resilientqueue.limiter", name)).Should().Equal(2);
-        ObservableReader.Read("resilientqueue.concurrency.in_flight", ("resilientqueue.limiter", name)).Should().Equal(2);
+        limit.Observe(("resilientqueue.limiter", name)).Should().Equal(2);
+        inFlight.Observe(("resilientqueue.limiter", name)).Should().Equal(2);
         a.Record(ConcurrencyOutcome.Drop);
         a.Dispose();
 
         drops.Sum(("resilientqueue.limiter", name)).Should().Be(1);
         rejections.Sum(("resilientqueue.limiter", name)).Should().Be(1);
-        ObservableReader.Read("resilientqueue.concurrency.in_flight", ("resilientqueue.limiter", name)).Should().Equal(1);
+        inFlight.Observe(("resilientqueue.limiter", name)).Should().Equal(1);
     }
 
     [Fact]
     public void LimitersSharingAName_AreSummed_AndDisposedOnesLeave()
     {
         string name = "shared-" + Guid.NewGuid().ToString("N")[..8];
+        using var limit = Collect<long>("resilientqueue.concurrency.limit");
         using var first = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 3, Name = name });
         var second = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 4, Name = name });
 
-        ObservableReader.Read("resilientqueue.concurrency.limit", ("resilientqueue.limiter", name)).Should().Equal(7);
+        limit.Observe(("resilientqueue.limiter", name)).Should().Equal(7);
         second.Dispose();
 
-        ObservableReader.Read("resilientqueue.concurrency.limit", ("resilientqueue.limiter", name)).Should().Equal(3);
+        limit.Observe(("resilientqueue.limiter", name)).Should().Equal(3);
     }
 
     [Fact]
     public async Task Queue_ReportsBackpressureLevelAndRejectedEnqueues()
     {
         string queueName = "bp-" + Guid.NewGuid().ToString("N")[..8];
-        using var rejected = new MetricCollector("resilientqueue.enqueue.rejected");
+        using var rejected = Collect<long>("resilientqueue.enqueue.rejected");
+        using var level = Collect<int>("resilientqueue.queue.backpressure");
         var queue = new InMemoryJobQueue(queueName, new JobQueueOptions { Capacity = 2 });
         await queue.EnqueueAsync(new byte[] { 1 });
         await queue.EnqueueAsync(new byte[] { 2 });
@@ -55,8 +61,11 @@ public sealed class ConcurrencyTelemetryTests
         await FluentActions.Awaiting(() => queue.EnqueueAsync(new byte[] { 4 }, new EnqueueOptions { FullMode = QueueFullMode.Wait, FullWaitTimeout = TimeSpan.FromMilliseconds(30) }).AsTask())
             .Should().ThrowAsync<QueueFullTimeoutException>();
 
-        ObservableReader.Read("resilientqueue.queue.backpressure", (Telemetry.ResilientQueueTelemetry.QueueTag, queueName)).Should().Equal(2);
-        rejected.Sum((Telemetry.ResilientQueueTelemetry.QueueTag, queueName), ("reason", "full")).Should().Be(1);
-        rejected.Sum((Telemetry.ResilientQueueTelemetry.QueueTag, queueName), ("reason", "wait_timeout")).Should().Be(1);
+        level.Observe((ResilientQueueTelemetry.QueueTag, queueName)).Should().Equal(2);
+        rejected.Sum((ResilientQueueTelemetry.QueueTag, queueName), ("reason", "full")).Should().Be(1);
+        rejected.Sum((ResilientQueueTelemetry.QueueTag, queueName), ("reason", "wait_timeout")).Should().Be(1);
     }
+
+    private static MetricCollector<T> Collect<T>(string instrument)
+        where T : struct => new(null, ResilientQueueTelemetry.Name, instrument);
 }

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 using ResilientQueue.Concurrency;
-using ResilientQueue.Conformance.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ResilientQueue.Tests.Concurrency;
 
@@ -9,14 +9,14 @@ namespace ResilientQueue.Tests.Concurrency;
 /// downstream with <see cref="Capacity"/> service slots. Requests beyond the capacity wait in the downstream's FIFO queue,
 /// so latency grows past it; the client gives up after <see cref="Timeout"/> (a drop), and a request that timed out while
 /// waiting is abandoned. During <see cref="RateLimitedFrom"/>..<see cref="RateLimitedUntil"/> every request is answered at
-/// once with a 429 (a drop). Time is a <see cref="ManualTimeProvider"/> moved from event to event, so a run is exact and
+/// once with a 429 (a drop). Time is a <see cref="FakeTimeProvider"/> moved from event to event, so a run is exact and
 /// repeatable; service times have a seeded ±<see cref="Jitter"/> spread.
 /// </summary>
 internal sealed class DownstreamSimulation
 {
     private readonly PriorityQueue<Action, (long Ticks, long Seq)> _events = new();
     private readonly LinkedList<Request> _waiting = new();
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly DateTimeOffset _start;
     private Random _random = new(1);
     private long _seq;

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.DependencyInjection;
 using ResilientQueue.Errors;
@@ -191,7 +193,7 @@ public sealed class AddResilientQueueTests
     [Fact]
     public async Task GetQueue_WithATimeProviderRegistered_UsesItsClock()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(clock);
         services.AddResilientQueue();
@@ -362,7 +364,7 @@ public sealed class AddResilientQueueTests
     public async Task EnqueueAsync_ThroughTheProvider_CountsJobsEnqueued_ButNotDuplicates()
     {
         string queueName = $"counted-{Guid.NewGuid():N}";
-        using var enqueued = new MetricCollector("resilientqueue.jobs.enqueued");
+        using var enqueued = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.enqueued");
         await using ServiceProvider provider = Build(b => { });
         IJobQueue queue = provider.GetRequiredService<IJobQueueProvider>().GetQueue(queueName);
 
@@ -378,7 +380,7 @@ public sealed class AddResilientQueueTests
     public async Task EnqueueManyAsync_ThroughTheProvider_CountsNewJobs_ButNotDuplicates()
     {
         string queueName = $"counted-batch-{Guid.NewGuid():N}";
-        using var enqueued = new MetricCollector("resilientqueue.jobs.enqueued");
+        using var enqueued = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.enqueued");
         await using ServiceProvider provider = Build(b => { });
         IJobQueue queue = provider.GetRequiredService<IJobQueueProvider>().GetQueue(queueName);
         await queue.EnqueueAsync(Payload, new EnqueueOptions { IdempotencyKey = "known" });

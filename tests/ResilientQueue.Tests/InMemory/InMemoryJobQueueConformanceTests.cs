@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using ResilientQueue.Conformance;
 using ResilientQueue.InMemory;
 
@@ -6,6 +7,6 @@ namespace ResilientQueue.Tests.InMemory;
 /// <summary>The conformance suite on the embedded in-memory backend.</summary>
 public sealed class InMemoryJobQueueConformanceTests : JobQueueConformanceTests
 {
-    protected override ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider) =>
-        ValueTask.FromResult<IJobQueue>(new InMemoryJobQueue(name, options, timeProvider));
+    protected override ValueTask<IJobQueue> CreateQueueAsync(string name, JobQueueOptions options, TimeProvider timeProvider, ILogger logger) =>
+        ValueTask.FromResult<IJobQueue>(new InMemoryJobQueue(name, options, timeProvider, logger));
 }

@@ -1,4 +1,4 @@
-using ResilientQueue.Conformance.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.Errors;
 using ResilientQueue.InMemory;
 using ResilientQueue.Recovery;
@@ -13,7 +13,7 @@ public sealed class SeedBackoffScheduleTests
     [Fact(DisplayName = "the seed's backoff schedule 1-2-4-8-16 s reproduced with manual time")]
     public async Task FailAsync_TransientFailuresWithOneToSixteenSeconds_ReproduceTheSeedScheduleThenDeadLetter()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var queue = new InMemoryJobQueue("seed-backoff", timeProvider: clock);
         var classifier = new DefaultErrorClassifier();
         var strategy = new DefaultRecoveryStrategy(BackoffPolicy.OneToSixteenSeconds);
