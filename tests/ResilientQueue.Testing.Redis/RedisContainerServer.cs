@@ -139,8 +139,13 @@ public sealed class RedisContainerServer : IAsyncDisposable
                 // Still running: StopAsync below stops it.
             }
         }
-        catch (Exception ex) when (!save && ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            if (save)
+            {
+                throw new InvalidOperationException($"redis-server on {EndPoint} did not answer, so its data could not be saved: {ex.Message}", ex);
+            }
+
             // Not answering: stopped below.
         }
 

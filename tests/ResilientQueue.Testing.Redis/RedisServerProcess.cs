@@ -118,17 +118,25 @@ public sealed class RedisServerProcess : IAsyncDisposable
         var dataDirectory = options.DataDirectory ?? Directory.CreateTempSubdirectory("resilientqueue-redis-").FullName;
         var attempts = options.Port == 0 ? Math.Max(1, options.MaxStartAttempts) : 1;
         var failures = new List<string>();
-        for (var attempt = 1; attempt <= attempts; attempt++)
+        try
         {
-            var port = options.Port == 0 ? RedisProcesses.FreeLoopbackPort() : options.Port;
-            try
+            for (var attempt = 1; attempt <= attempts; attempt++)
             {
-                return await StartOnceAsync(options, serverPath, port, dataDirectory, ownsDirectory, cancellationToken).ConfigureAwait(false);
+                var port = options.Port == 0 ? RedisProcesses.FreeLoopbackPort() : options.Port;
+                try
+                {
+                    return await StartOnceAsync(options, serverPath, port, dataDirectory, ownsDirectory, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RedisServerStartException ex)
+                {
+                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"Attempt {attempt} (port {port}): {ex.Message}"));
+                }
             }
-            catch (RedisServerStartException ex)
-            {
-                failures.Add(string.Create(CultureInfo.InvariantCulture, $"Attempt {attempt} (port {port}): {ex.Message}"));
-            }
+        }
+        catch when (ownsDirectory)
+        {
+            RedisProcesses.DeleteDirectory(dataDirectory);
+            throw;
         }
 
         if (ownsDirectory)
@@ -180,8 +188,13 @@ public sealed class RedisServerProcess : IAsyncDisposable
             server.Shutdown(save ? ShutdownMode.Always : ShutdownMode.Never, CommandFlags.FireAndForget);
             await RedisProcesses.WaitForExitAsync(_process, ShutdownTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!save && ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            if (save)
+            {
+                throw new InvalidOperationException($"redis-server on {EndPoint} did not answer, so its data could not be saved: {ex.Message}", ex);
+            }
+
             // Not answering: killed below.
         }
 
