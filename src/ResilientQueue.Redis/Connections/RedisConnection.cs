@@ -410,21 +410,21 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         _ => endPoint.ToString() ?? "?",
     };
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Redis at {Endpoints} is not reachable yet; the connection keeps trying in the background and the queues wait for it")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Redis at {Endpoints} is not reachable yet; the connection keeps trying in the background and the queues wait for it")]
     private static partial void LogNotConnectedYet(ILogger logger, string endpoints);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection to Redis at {Endpoint} failed ({FailureType}, {ExceptionType}); it keeps trying in the background")]
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Connection to Redis at {Endpoint} failed ({FailureType}, {ExceptionType}); it keeps trying in the background")]
     private static partial void LogFailed(ILogger logger, string endpoint, ConnectionFailureType failureType, string exceptionType);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Redis at {Endpoint} rejected the credentials of user {User}: check the user and password of the connection")]
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Redis at {Endpoint} rejected the credentials of user {User}: check the user and password of the connection")]
     private static partial void LogCredentialsRejected(ILogger logger, string endpoint, string user);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Redis at {Endpoints} accepted the credentials of user {User} again")]
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Redis at {Endpoints} accepted the credentials of user {User} again")]
     private static partial void LogCredentialsAccepted(ILogger logger, string endpoints, string user);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Retrying the refused connection to Redis at {Endpoints} failed; trying again in 5 s")]
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Retrying the refused connection to Redis at {Endpoints} failed; trying again in 5 s")]
     private static partial void LogRetryFailed(ILogger logger, Exception exception, string endpoints);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Connection to Redis at {Endpoint} restored")]
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Connection to Redis at {Endpoint} restored")]
     private static partial void LogRestored(ILogger logger, string endpoint);
 }
