@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
 using ResilientQueue.Cli;
-using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
 using ResilientQueue.Redis.Lists;
@@ -19,8 +19,9 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>
-/// Runs the real <c>resq</c> command line in-process (<see cref="CliApplication.RunAsync"/>) against the test run's
-/// redis-server, and seeds queues with jobs in every state through <see cref="RedisListJobQueue"/>.
+/// Runs the real <c>resq</c> command line in-process (<see cref="CliApplication.RunAsync"/>) against the test run's Redis
+/// server (<see cref="RedisServerFixture"/>: container or local process, with the protocol switch in its configuration),
+/// and seeds queues with jobs in every state through <see cref="RedisListJobQueue"/>.
 /// </summary>
 public abstract class CliTestBase(RedisServerFixture redis) : RedisTestBase(redis)
 {
@@ -39,7 +40,7 @@ public abstract class CliTestBase(RedisServerFixture redis) : RedisTestBase(redi
     protected RedisListJobQueue Queue(string name, TimeProvider? time = null) => new(Redis.Multiplexer, name, timeProvider: time);
 
     /// <summary>A clock an hour behind: leases and dead letters made with it are an hour old by the real clock.</summary>
-    protected static ManualTimeProvider HourAgo() => new(DateTimeOffset.UtcNow.AddHours(-1));
+    protected static FakeTimeProvider HourAgo() => new(DateTimeOffset.UtcNow.AddHours(-1));
 
     /// <summary>
     /// Two jobs whose one-minute leases ran out about 59 minutes ago: <c>Requeue</c> (1 of 3 attempts used) and
@@ -47,7 +48,7 @@ public abstract class CliTestBase(RedisServerFixture redis) : RedisTestBase(redi
     /// </summary>
     protected async Task<(string Requeue, string DeadLetter)> SeedStaleAsync(string queue)
     {
-        ManualTimeProvider time = HourAgo();
+        FakeTimeProvider time = HourAgo();
         using RedisListJobQueue q = Queue(queue, time);
         string requeue = (await q.EnqueueAsync(Payload("{\"n\":1}"), new EnqueueOptions { MaxAttempts = 3 })).JobId;
         string deadLetter = (await q.EnqueueAsync(Payload("{\"n\":2}"), new EnqueueOptions { MaxAttempts = 1 })).JobId;
