@@ -117,6 +117,18 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
 
     protected static async Task<bool> IsEmptyAsync(IJobQueue queue) => (await queue.GetStatusAsync()).Depth == 0;
 
+    /// <summary>
+    /// Waits for the worker to write the event (it is written just after its metric is counted), then asserts that it was
+    /// written once, in the worker's category, with this level and exactly these fields.
+    /// </summary>
+    private async Task ShouldLogOnceAsync(int eventId, LogLevel level, string because, Dictionary<string, string?> fields)
+    {
+        await EventuallyAsync(() => Logs.Events(eventId).Length > 0, because);
+        FakeLogRecord logged = Logs.Events(eventId).Should().ContainSingle(because + " once").Subject;
+        logged.Category.Should().Be(WorkerCategory, "the worker logs in its documented category");
+        logged.ShouldBeEvent(eventId, level, fields);
+    }
+
     [Fact]
     public async Task Success_AcknowledgesTheJob_WithTheTypedPayload()
     {
@@ -269,10 +281,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         await EventuallyAsync(() => Probe.Completed.Contains(id), "the job runs again and completes");
         await EventuallyAsync(() => IsEmptyAsync(queue), "the second run's ack is written");
         await EventuallyAsync(() => leaseLost.Sum(("messaging.destination.name", QueueName)) >= 1, "the lost lease is counted");
-        await EventuallyAsync(() => Logs.Events(2005).Length > 0, "the lost lease is logged (just after it is counted)");
-        FakeLogRecord logged = Logs.Events(2005).Should().ContainSingle("the lost lease is logged once").Subject;
-        logged.Category.Should().Be(WorkerCategory);
-        logged.ShouldBeEvent(2005, LogLevel.Warning, new Dictionary<string, string?>
+        await ShouldLogOnceAsync(2005, LogLevel.Warning, "the lost lease is logged", new()
         {
             ["Queue"] = QueueName,
             ["JobId"] = id,
@@ -301,10 +310,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         await EventuallyAsync(() => Probe.Completed.Count(c => c == id) == 2, "the handler succeeds twice: the first ack found the lease lost");
         await EventuallyAsync(() => IsEmptyAsync(queue), "the second run's ack is written");
         await EventuallyAsync(() => leaseLost.Sum(("messaging.destination.name", QueueName)) == 1, "the ack that found the lease lost is counted");
-        await EventuallyAsync(() => Logs.Events(2013).Length > 0, "the ack that found the lease lost is logged (just after it is counted)");
-        FakeLogRecord logged = Logs.Events(2013).Should().ContainSingle("the ack that found the lease lost is logged once").Subject;
-        logged.Category.Should().Be(WorkerCategory);
-        logged.ShouldBeEvent(2013, LogLevel.Warning, new Dictionary<string, string?>
+        await ShouldLogOnceAsync(2013, LogLevel.Warning, "the ack that found the lease lost is logged", new()
         {
             ["Queue"] = QueueName,
             ["Count"] = "1",
@@ -325,10 +331,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         Probe.FallbackCalls.Should().Equal(id);
         Probe.Calls.Should().ContainSingle("the job is not retried");
         await EventuallyAsync(() => fallback.Sum(("messaging.destination.name", QueueName)) == 1, "the fallback is counted");
-        await EventuallyAsync(() => Logs.Events(2006).Length > 0, "that the fallback ran is logged");
-        FakeLogRecord logged = Logs.Events(2006).Should().ContainSingle("that the fallback ran is logged once").Subject;
-        logged.Category.Should().Be(WorkerCategory);
-        logged.ShouldBeEvent(2006, LogLevel.Warning, new Dictionary<string, string?>
+        await ShouldLogOnceAsync(2006, LogLevel.Warning, "that the fallback ran is logged", new()
         {
             ["Queue"] = QueueName,
             ["JobId"] = id,
