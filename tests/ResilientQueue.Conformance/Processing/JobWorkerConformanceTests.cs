@@ -439,7 +439,6 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Shutdown_AtTheDeadline_ReleasesAJobWhoseHandlerIgnoresCancellation_AndFencesItsLateAck()
     {
-        using var leaseLost = new MetricCollector<long>(null, ResilientQueueTelemetry.Name, "resilientqueue.jobs.lease_lost");
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Probe.Behaviour = async (_, _) =>
         {
