@@ -149,10 +149,15 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
     private RedisConnectionException Rejected(string endpoints, Exception? inner)
     {
         string user = User is null ? "the default user" : $"user '{User}'";
+
+        // StackExchange.Redis 3.x marks this constructor obsolete in favour of one that 2.x (the package's floor) does
+        // not have; it is kept in 3.x, so the one call site suppresses the warning rather than splitting the build.
+#pragma warning disable CS0618
         return new RedisConnectionException(
             ConnectionFailureType.AuthenticationFailure,
             $"Redis at {endpoints} rejected the credentials of {user} (authentication failed: wrong user or password, or the ACL user is disabled). Check the user and password of the connection; the password is not shown.",
             inner);
+#pragma warning restore CS0618
     }
 
     /// <summary>Whether the error, or one it wraps, is an authentication failure of the connection (WRONGPASS, NOAUTH).</summary>
