@@ -181,6 +181,8 @@ run() {
   local results="$work/results-${label%%/*}" log="$work/log-${label%%/*}.txt"
   echo
   echo "==> [$label] $heading"
+  local run_start
+  run_start="$(date +%s)"
   set +e
   dotnet test "$@" --logger trx --results-directory "$results" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
@@ -203,6 +205,12 @@ run() {
   if [ "$files" -eq 0 ] || [ "$((passed + failed))" -eq 0 ]; then
     echo "[$label] ran no test" >&2
     status=1
+  fi
+  if [ "$failed" -ne 0 ] && [ -n "$dockerd_pid" ]; then
+    echo "--- Docker engine events during [$label] (the last 60), for the failures above:"
+    timeout 20 docker events --since "$run_start" --until "$(date +%s)" --format '{{.Time}} {{.Type}} {{.Action}} {{.Actor.ID}}' 2>&1 | tail -n 60 || true
+    echo "--- Last lines of the Docker engine's log:"
+    tail -n 20 "$docker_state/dockerd.log" 2>/dev/null || true
   fi
   local server
   server="$(grep -o 'Redis tests: server = .*' "$log" | head -n 1 || true)"

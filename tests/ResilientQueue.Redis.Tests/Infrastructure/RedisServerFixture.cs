@@ -239,6 +239,9 @@ public sealed class RedisServerFixture : IAsyncLifetime
                 "points at an external server. Unset it to let the tests start their own redis-server.");
         }
 
+        var what = preserveData ? "restart keeping the data" : "restart";
+        Log($"Redis tests: {what} of the {Source.ToString().ToLowerInvariant()} on 127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)} " +
+            $"(down for {downtime.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms)");
         if (_container is not null)
         {
             await _container.ShutdownAsync(save: preserveData);
@@ -272,6 +275,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
             // not needed any more, and the next plain start must be empty.
             DeleteSnapshot();
         }
+
+        Log($"Redis tests: {what} done, the server answers again");
     }
 
     private async Task StartProcessOnSamePortAsync()
