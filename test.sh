@@ -106,10 +106,18 @@ start_docker() {
   as_root true || { echo "starting a Docker engine needs root or passwordless sudo" >&2; return 1; }
 
   docker_state="$(mktemp -d /tmp/resq-docker.XXXXXX)"
-  # A bridge of its own, so that no docker0 (or another engine's network) is touched.
+  # A bridge of its own, on a /24 no other interface or route uses (another run of this script on the same machine
+  # gets another one), so that no docker0, other engine's network or other run is touched.
+  local subnet="" routes n
+  routes="$(ip -4 route show 2>/dev/null || true)"
+  for i in $(seq 0 199); do
+    n=$(( ( $$ + i ) % 200 + 20 ))
+    if ! printf '%s\n' "$routes" | grep -q "^10\.254\.$n\."; then subnet="10.254.$n"; break; fi
+  done
+  [ -n "$subnet" ] || { echo "no free 10.254.N.0/24 subnet for the bridge" >&2; return 1; }
   docker_bridge="resq$$"
   as_root ip link add name "$docker_bridge" type bridge || { docker_bridge=""; echo "could not create the bridge" >&2; return 1; }
-  as_root ip addr add 10.254.253.1/24 dev "$docker_bridge" && as_root ip link set "$docker_bridge" up || return 1
+  as_root ip addr add "$subnet.1/24" dev "$docker_bridge" && as_root ip link set "$docker_bridge" up || return 1
 
   if [ "$(id -u)" -eq 0 ]; then
     "$dockerd" --host "unix://$docker_state/docker.sock" --data-root "$docker_state/root" --exec-root "$docker_state/exec" \
@@ -152,7 +160,7 @@ start_docker() {
   done
   tar -C "$rootfs" -c . | "$docker" import -c 'ENTRYPOINT ["/usr/bin/redis-server"]' - redis:7.0 >/dev/null || return 1
   "$docker" run --rm redis:7.0 --version >/dev/null || { echo "the redis:7.0 image does not run" >&2; return 1; }
-  echo "Docker engine $("$docker" version --format '{{.Server.Version}}') (API $DOCKER_API_VERSION, pid $dockerd_pid) on $DOCKER_HOST; image redis:7.0 built from $server ($("$rootfs/usr/bin/redis-server" --version | awk '{print $3}'))"
+  echo "Docker engine $("$docker" version --format '{{.Server.Version}}') (API $DOCKER_API_VERSION, pid $dockerd_pid) on $DOCKER_HOST, bridge $docker_bridge ($subnet.0/24); image redis:7.0 built from $server ($("$rootfs/usr/bin/redis-server" --version | awk '{print $3}'))"
 }
 
 if [ "$want_docker" -eq 1 ]; then
