@@ -2,7 +2,7 @@
 # Runs the whole test suite on a fresh Debian/Ubuntu machine; CI (.ci/run) runs exactly this. See docs/testing.md.
 #
 #  - installs what is missing with apt-get (root or sudo): redis-server (redis-server and redis-cli for the local-process
-#    path, the test cluster and redis-cli monitor) and docker.io;
+#    path, the test cluster and redis-cli monitor), docker.io and iproute2;
 #  - starts a private Docker engine (its own socket, data root, bridge; no iptables, no forwarding; ports published on
 #    127.0.0.1) and builds the image redis:7.0 in it from Debian's redis-server and redis-cli binaries (no image registry
 #    is needed); it is stopped again, by its PID, when the script ends. If Docker cannot be had, the Redis tests run on
@@ -54,6 +54,7 @@ if [ "$docker_mode" = "off" ] || [ -n "${RESILIENTQUEUE_REDIS:-}" ]; then want_d
 missing=()
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then missing+=(redis-server); fi
 if [ "$want_docker" -eq 1 ] && ! command -v dockerd >/dev/null 2>&1 && [ ! -x /usr/sbin/dockerd ]; then missing+=(docker.io); fi
+if [ "$want_docker" -eq 1 ] && ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing with apt-get: ${missing[*]}"
   if ! { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$work/apt.log" 2>&1; }; then
@@ -189,7 +190,7 @@ run() {
   local results="$work/results-${label%%/*}" log="$work/log-${label%%/*}.txt"
   echo
   echo "==> [$label] $heading"
-  local run_start
+  local run_start run_seconds=$SECONDS
   run_start="$(date +%s)"
   set +e
   dotnet test "$@" --logger trx --results-directory "$results" 2>&1 | tee "$log"
@@ -222,12 +223,12 @@ run() {
   fi
   local server
   server="$(grep -o 'Redis tests: server = .*' "$log" | head -n 1 || true)"
-  echo "<== [$label] $heading: $passed passed, $failed failed, $skipped skipped${server:+ -- $server}"
-  summaries+=("[$label] $passed passed, $failed failed, $skipped skipped -- $heading${server:+ -- $server}")
+  run_seconds=$((SECONDS - run_seconds))
+  echo "<== [$label] $heading: $passed passed, $failed failed, $skipped skipped ($run_seconds s)${server:+ -- $server}"
+  summaries+=("[$label] $passed passed, $failed failed, $skipped skipped ($run_seconds s) -- $heading${server:+ -- $server}")
   total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed)); total_skipped=$((total_skipped + skipped))
 }
 
-start_seconds=$SECONDS
 if [ "$#" -gt 0 ]; then
   run "1/1" "ResilientQueue.sln with: $*" ResilientQueue.sln --artifacts-path "$artifacts/se2" "$@"
 else
@@ -255,7 +256,7 @@ fi
 
 stop_docker
 echo
-echo "Summary ($((SECONDS - start_seconds)) s of tests):"
+echo "Summary ($SECONDS s in all, installs and Docker set-up included):"
 for line in "${summaries[@]}"; do echo "  $line"; done
 echo "skipped: $total_skipped"
 echo "$total_passed passed, $total_failed failed"
