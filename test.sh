@@ -139,7 +139,11 @@ start_docker() {
   done
   if [ "$ready" -ne 1 ]; then
     tail -n 15 "$docker_state/dockerd.log" >&2 2>/dev/null || true
-    echo "dockerd did not answer on $DOCKER_HOST within 60 s" >&2
+    if kill -0 "$dockerd_pid" 2>/dev/null; then
+      echo "dockerd did not answer on $DOCKER_HOST within 60 s" >&2
+    else
+      echo "dockerd exited before it answered on $DOCKER_HOST" >&2
+    fi
     return 1
   fi
   # Testcontainers asks for API 1.44 unless told; Debian 12's engine (20.10) speaks 1.41.
