@@ -32,13 +32,9 @@ public sealed class CliErrorTests(RedisServerFixture redis) : CliTestBase(redis)
     [Fact]
     public async Task RejectedCredentials_AreExitCode1AndThePasswordIsNeverShown()
     {
-        string? serverPath = RedisProcesses.TryFindExecutable(RedisServerFixture.ServerPathVariable, "redis-server", preferredDirectory: null);
-        if (serverPath is null)
-        {
-            return; // An external server is in use and no redis-server is installed to start one with a password.
-        }
-
-        await using var server = await PasswordServer.StartAsync(serverPath, Password);
+        // A server of its own with --requirepass (the shared one has no password); fails with install advice when
+        // redis-server is missing, never passes silently.
+        await using RedisServerProcess server = await RedisServerProcess.StartAsync(new RedisServerProcessOptions { ExtraArguments = ["--requirepass", Password], Password = Password });
 
         CliResult wrong = await RunAsync(["queues"], string.Empty, stdinIsTerminal: false, redis: $"127.0.0.1:{server.Port},password={WrongPassword}");
         CliResult none = await RunAsync(["queues"], string.Empty, stdinIsTerminal: false, redis: $"127.0.0.1:{server.Port}");
@@ -134,58 +130,5 @@ public sealed class CliErrorTests(RedisServerFixture redis) : CliTestBase(redis)
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A short-lived redis-server on a free loopback port with <c>--requirepass</c>.</summary>
-    private sealed class PasswordServer : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly string _directory;
-
-        private PasswordServer(Process process, string directory, int port)
-        {
-            _process = process;
-            _directory = directory;
-            Port = port;
-        }
-
-        public int Port { get; }
-
-        public static async Task<PasswordServer> StartAsync(string serverPath, string password)
-        {
-            string directory = Directory.CreateTempSubdirectory("resq-auth-").FullName;
-            int port = FreeLoopbackPort();
-            Process process = RedisProcesses.Start(
-                RedisProcesses.CreateStartInfo(serverPath, RedisProcesses.LoopbackServerArguments(port, directory, "--requirepass", password)),
-                _ => { },
-                _ => { });
-            var server = new PasswordServer(process, directory, port);
-            var stopwatch = Stopwatch.StartNew();
-            while (true)
-            {
-                try
-                {
-                    using var client = new TcpClient();
-                    await client.ConnectAsync(IPAddress.Loopback, port);
-                    return server;
-                }
-                catch (SocketException) when (stopwatch.Elapsed < TimeSpan.FromSeconds(10) && !process.HasExited)
-                {
-                    await Task.Delay(20);
-                }
-                catch
-                {
-                    await server.DisposeAsync();
-                    throw;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await RedisProcesses.KillAndWaitAsync(_process);
-            _process.Dispose();
-            RedisProcesses.DeleteDirectory(_directory);
-        }
     }
 }
