@@ -69,29 +69,3 @@ public sealed class Job
 /// <param name="Category">The error's category.</param>
 /// <param name="Error">The error, as <c>TypeName: message</c>.</param>
 public readonly record struct JobFailureRecord(DateTimeOffset At, int Attempt, ErrorCategory Category, string Error);
-
-/// <summary>A job handed to a worker by a fetch, with the lease that proves the worker holds it.</summary>
-public sealed class LeasedJob
-{
-    /// <summary>Creates a leased job.</summary>
-    /// <param name="job">The job's snapshot, taken at fetch (its attempts include this fetch).</param>
-    /// <param name="lease">The lease.</param>
-    public LeasedJob(Job job, JobLease lease)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        Job = job;
-        Lease = lease;
-    }
-
-    /// <summary>The job's snapshot, taken at fetch.</summary>
-    public Job Job { get; }
-
-    /// <summary>The lease to present to ack, fail, renew, release or checkpoint.</summary>
-    public JobLease Lease { get; }
-}
-
-/// <summary>One failure for <see cref="IJobQueue.FailManyAsync"/>.</summary>
-/// <param name="Lease">The lease on the failed job.</param>
-/// <param name="Error">The error to record.</param>
-/// <param name="Decision">What to do with the job.</param>
-public readonly record struct JobFailure(JobLease Lease, JobError Error, Recovery.RecoveryDecision Decision);

@@ -1,5 +1,6 @@
 using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
+using ResilientQueue.Serialization;
 
 namespace ResilientQueue;
 
@@ -58,6 +59,15 @@ public sealed class JobQueueOptions
 
     /// <summary>How long an idempotency key is remembered after the enqueue that set it. Default: 24 hours. From 1 second to 30 days.</summary>
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// The serializer of the queue's payloads: <see cref="JobQueueExtensions.EnqueueObjectAsync"/> writes with it and the
+    /// hosted worker reads with it, so producers and consumers agree. Default: <see langword="null"/>, the
+    /// <see cref="IJobSerializer"/> registered in DI for queues from <c>IJobQueueProvider</c> (itself
+    /// <see cref="SystemTextJsonJobSerializer.Default"/> unless the app registers another), and
+    /// <see cref="SystemTextJsonJobSerializer.Default"/> for a queue created directly.
+    /// </summary>
+    public IJobSerializer? Serializer { get; set; }
 
     /// <summary>The bounds of the queue's dead-letter store. Default: 10,000 entries, 14 days (see <see cref="DeadLetterOptions"/>).</summary>
     public DeadLetterOptions DeadLetter { get; set; } = new();
@@ -137,6 +147,7 @@ public sealed class JobQueueOptions
             CompletedRetention = CompletedRetention,
             IdempotencyWindow = IdempotencyWindow,
             DeadLetter = new DeadLetterOptions { MaxEntries = DeadLetter.MaxEntries, MaxAge = DeadLetter.MaxAge },
+            Serializer = Serializer,
         };
     }
 }

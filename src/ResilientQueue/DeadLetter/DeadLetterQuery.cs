@@ -26,8 +26,8 @@ public sealed class DeadLetterQuery
 /// <param name="NextCursor">The cursor of the next page, or <see langword="null"/> when this is the last. Stable while entries are added.</param>
 public sealed record DeadLetterPage(IReadOnlyList<DeadLetterEntry> Entries, string? NextCursor);
 
-/// <summary>The outcome of <see cref="IDeadLetterStore.RequeueAsync"/>.</summary>
-public enum RequeueResult
+/// <summary>What <see cref="IDeadLetterStore.RequeueAsync"/> found.</summary>
+public enum RequeueOutcome
 {
     /// <summary>This call moved the job from the dead-letter store to ready. Of concurrent requeues of one entry exactly one gets this.</summary>
     Requeued = 0,
@@ -37,4 +37,21 @@ public enum RequeueResult
 
     /// <summary>No job with that id exists (never did, purged, or finished and removed). Nothing was changed.</summary>
     NotFound = 2,
+}
+
+/// <summary>The outcome of <see cref="IDeadLetterStore.RequeueAsync"/>.</summary>
+/// <param name="Outcome">What happened.</param>
+public readonly record struct RequeueResult(RequeueOutcome Outcome)
+{
+    /// <summary>This call moved the job back to ready.</summary>
+    public static RequeueResult Requeued { get; } = new(RequeueOutcome.Requeued);
+
+    /// <summary>The job is not in the dead-letter store (requeued by someone else first); nothing was changed.</summary>
+    public static RequeueResult NotDeadLettered { get; } = new(RequeueOutcome.NotDeadLettered);
+
+    /// <summary>No job with that id exists; nothing was changed.</summary>
+    public static RequeueResult NotFound { get; } = new(RequeueOutcome.NotFound);
+
+    /// <inheritdoc />
+    public override string ToString() => Outcome.ToString();
 }

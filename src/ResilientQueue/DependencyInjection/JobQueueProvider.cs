@@ -1,14 +1,16 @@
 using Microsoft.Extensions.Options;
+using ResilientQueue.Serialization;
 
 namespace ResilientQueue.DependencyInjection;
 
 /// <summary>
-/// One queue per name, created by the backend's factory with the name's options, disposed with the container
-/// (synchronously or asynchronously). A creation that fails (invalid options) is not cached: the next call tries again.
+/// One queue per name, created by the backend's factory with the name's options (and, unless they name one, the
+/// serializer registered in DI, so producers and the worker agree), disposed with the container (synchronously or
+/// asynchronously). A creation that fails (invalid options) is not cached: the next call tries again.
 /// </summary>
-internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor<JobQueueOptions> options) : IJobQueueProvider, IDisposable, IAsyncDisposable
+internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor<JobQueueOptions> options, IJobSerializer serializer) : IJobQueueProvider, IDisposable, IAsyncDisposable
 {
-    private readonly Dictionary<string, ProducerJobQueue> _queues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IJobQueue> _queues = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
     public IJobQueue GetQueue(string queueName)
@@ -16,9 +18,16 @@ internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor
         QueueNames.ThrowIfInvalid(queueName);
         lock (_gate)
         {
-            if (!_queues.TryGetValue(queueName, out ProducerJobQueue? queue))
+            if (!_queues.TryGetValue(queueName, out IJobQueue? queue))
             {
-                queue = new ProducerJobQueue(factory.Create(queueName, options.Get(queueName)));
+                JobQueueOptions configured = options.Get(queueName);
+                if (configured.Serializer is null)
+                {
+                    configured = configured.ValidatedCopy();
+                    configured.Serializer = serializer;
+                }
+
+                queue = factory.Create(queueName, configured);
                 _queues.Add(queueName, queue);
             }
 
@@ -28,32 +37,32 @@ internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor
 
     public void Dispose()
     {
-        foreach (ProducerJobQueue queue in TakeAll())
+        foreach (IJobQueue queue in TakeAll())
         {
-            (queue.Inner as IDisposable)?.Dispose();
+            (queue as IDisposable)?.Dispose();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (ProducerJobQueue queue in TakeAll())
+        foreach (IJobQueue queue in TakeAll())
         {
-            if (queue.Inner is IAsyncDisposable asyncDisposable)
+            if (queue is IAsyncDisposable asyncDisposable)
             {
                 await asyncDisposable.DisposeAsync().ConfigureAwait(false);
             }
             else
             {
-                (queue.Inner as IDisposable)?.Dispose();
+                (queue as IDisposable)?.Dispose();
             }
         }
     }
 
-    private ProducerJobQueue[] TakeAll()
+    private IJobQueue[] TakeAll()
     {
         lock (_gate)
         {
-            ProducerJobQueue[] all = [.. _queues.Values];
+            IJobQueue[] all = [.. _queues.Values];
             _queues.Clear();
             return all;
         }

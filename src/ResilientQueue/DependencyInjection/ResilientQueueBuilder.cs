@@ -133,7 +133,6 @@ public sealed class ResilientQueueBuilder
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<IErrorClassifier>(),
             sp.GetService<IRecoveryStrategy>(),
-            sp.GetRequiredService<IJobSerializer>(),
             sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName),
             sp.GetRequiredKeyedService<JobWorkerState>(queueName),
             sp.GetRequiredService<TimeProvider>(),

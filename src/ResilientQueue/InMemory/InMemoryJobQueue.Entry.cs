@@ -47,8 +47,6 @@ public sealed partial class InMemoryJobQueue
 
         public ErrorCategory DeadCategory { get; set; }
 
-        public string? TrimReason { get; set; }
-
         public void RecordFailure(DateTimeOffset at, JobError error)
         {
             string text = error.ToString();

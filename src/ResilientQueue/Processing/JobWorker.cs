@@ -7,9 +7,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ResilientQueue.Concurrency;
 using ResilientQueue.Errors;
+using ResilientQueue.Leases;
 using ResilientQueue.Recovery;
 using ResilientQueue.Serialization;
 using ResilientQueue.Telemetry;
+using ResilientQueue.Transitions;
 
 namespace ResilientQueue.Processing;
 
@@ -50,17 +52,18 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     // when their lease was last set: HeldRenewLoopAsync keeps those leases alive however long they wait.
     private readonly ConcurrentDictionary<string, (JobLease Lease, long SetAt)> _held = new(StringComparer.Ordinal);
     private volatile bool _stopping;
+    private bool _handlerChecked;
     private long _pausedUntilTicks;
     private int _buffered;
 
-    public JobWorker(IJobQueue queue, IServiceScopeFactory scopes, IErrorClassifier classifier, IRecoveryStrategy? strategy, IJobSerializer serializer, JobWorkerOptions options, JobWorkerState state, TimeProvider time, ILogger logger)
+    public JobWorker(IJobQueue queue, IServiceScopeFactory scopes, IErrorClassifier classifier, IRecoveryStrategy? strategy, JobWorkerOptions options, JobWorkerState state, TimeProvider time, ILogger logger)
     {
         _queue = queue;
         _scopes = scopes;
         _classifier = classifier;
         _options = options.Copy();
         _strategy = strategy ?? new DefaultRecoveryStrategy(_options.Backoff);
-        _serializer = serializer;
+        _serializer = queue.Serializer; // the queue's: what its producers wrote with
         _state = state;
         _time = time;
         _logger = logger;
@@ -104,7 +107,15 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         public bool TryEnter(int phase) => Interlocked.CompareExchange(ref _phase, phase, Running) == Running;
     }
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Before the host starts any service: the handler must be constructible, or the host's start fails with an error
+    /// naming the handler and what it lacks (a service it needs that is not registered, a constructor that throws).
+    /// </summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        EnsureHandlerCanBeCreated();
+        return Task.CompletedTask;
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -158,6 +169,33 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             ResilientQueueTelemetry.LastStatus.TryRemove(_queue.Name, out _);
             _state.Stopped();
             LogWorkerStopped(_logger, _queue.Name);
+        }
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        EnsureHandlerCanBeCreated(); // once: a host has made the check in StartingAsync already
+        return base.StartAsync(cancellationToken);
+    }
+
+    private void EnsureHandlerCanBeCreated()
+    {
+        if (_handlerChecked)
+        {
+            return;
+        }
+
+        _handlerChecked = true;
+        using IServiceScope scope = _scopes.CreateScope();
+        try
+        {
+            _ = scope.ServiceProvider.GetRequiredService<THandler>();
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"The handler {typeof(THandler).FullName} of queue '{_queue.Name}' cannot be created: {ex.Message} Register what it needs in the service collection (its constructor's parameters), or make its constructor not throw.",
+                ex);
         }
     }
 
@@ -358,6 +396,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         Failed,
         LeaseLost,
         Shutdown,
+        HandlerUnavailable,
     }
 
     /// <summary>Takes a permit of the adaptive limiter, or of the job's partition, before the job starts.</summary>
@@ -448,8 +487,8 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     private async Task DeferAsync(LeasedJob job, string key, TimeSpan delay)
     {
         var error = new JobError("ConcurrencyLimitReached", $"Partition '{key}' of queue '{_queue.Name}' was at its concurrency limit; the job was deferred for {delay.TotalMilliseconds:0} ms without spending an attempt.", ErrorCategory.RateLimited);
-        LeaseResult result = await _queue.FailAsync(job.Lease, error, RecoveryDecision.RetryWithoutAttempt(delay)).ConfigureAwait(false);
-        if (result == LeaseResult.Succeeded)
+        FailResult result = await _queue.FailAsync(job.Lease, error, RecoveryDecision.RetryWithoutAttempt(delay)).ConfigureAwait(false);
+        if (result.IsApplied)
         {
             ResilientQueueTelemetry.Deferred.Add(1, _queueTag);
             LogDeferred(_logger, _queue.Name, job.Job.Id, key, delay.TotalMilliseconds);
@@ -466,7 +505,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         // The job may have waited in the buffer: renew its lease before starting when it is due (or check it is still
         // ours), so a job whose lease ran out meanwhile is never run alongside the worker that now holds it.
         if (_time.GetUtcNow() >= lease.ExpiresAt - _options.LeaseDuration + _options.EffectiveRenewInterval
-            && await _queue.RenewAsync(lease, _options.LeaseDuration).ConfigureAwait(false) == LeaseResult.LeaseLost)
+            && !(await _queue.RenewAsync(lease, _options.LeaseDuration).ConfigureAwait(false)).IsSucceeded)
         {
             ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
             LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
@@ -548,6 +587,14 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             case Outcome.Shutdown:
                 await ReleaseAllAsync([lease], CancellationToken.None).ConfigureAwait(false);
                 break;
+            case Outcome.HandlerUnavailable when error is not null:
+                string reason = $"its handler {typeof(THandler).Name} cannot be created: {error.Message}";
+                _state.Aborted(reason);
+                _aborted.Cancel();
+                LogHandlerUnavailable(_logger, error, _queue.Name, typeof(THandler).FullName ?? typeof(THandler).Name, error.Message);
+                activity?.SetStatus(ActivityStatusCode.Error, reason);
+                await ReleaseAllAsync([lease], CancellationToken.None).ConfigureAwait(false);
+                break;
             case Outcome.Failed when error is not null:
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
                 activity?.SetTag(ResilientQueueTelemetry.ErrorTypeTag, error.GetType().Name);
@@ -579,7 +626,9 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             }
             catch (Exception ex)
             {
-                return (Outcome.Failed, ex); // the handler cannot be created (DI misconfiguration, a throwing constructor)
+                // The handler cannot be created (a service it needs is not registered, its constructor throws): a
+                // configuration error, the same for every job, so it stops the worker instead of failing each job.
+                return (Outcome.HandlerUnavailable, ex);
             }
 
             var context = new JobContext<TPayload>(_queue, job, payload, _serializer, () => leaseLost.Cancel(), token);
@@ -682,30 +731,26 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             LogAborted(_logger, _queue.Name, decision.Reason ?? category.ToString());
         }
 
-        LeaseResult result = await _queue.FailAsync(job.Lease, JobError.FromException(error, category), decision).ConfigureAwait(false);
-        if (result == LeaseResult.LeaseLost)
-        {
-            ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
-            LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
-            return category;
-        }
-
+        // What the queue applied, read back rather than derived again here.
+        FailResult result = await _queue.FailAsync(job.Lease, JobError.FromException(error, category), decision).ConfigureAwait(false);
         var categoryTag = new KeyValuePair<string, object?>(ResilientQueueTelemetry.ErrorCategoryTag, category.ToString());
-        switch (decision.Action)
+        switch (result.Outcome)
         {
-            case RecoveryAction.Retry when decision.SpendsAttempt && job.Job.Attempts >= job.Job.MaxAttempts:
-            case RecoveryAction.DeadLetter:
+            case FailOutcome.LeaseLost:
+                ResilientQueueTelemetry.LeaseLost.Add(1, _queueTag);
+                LogLeaseLost(_logger, _queue.Name, job.Job.Id, job.Job.Attempts);
+                break;
+            case FailOutcome.DeadLettered:
                 ResilientQueueTelemetry.DeadLettered.Add(1, _queueTag, categoryTag);
-                LogDeadLettered(_logger, _queue.Name, job.Job.Id, job.Job.Attempts, category, decision.Reason ?? "max attempts exhausted");
+                LogDeadLettered(_logger, _queue.Name, job.Job.Id, job.Job.Attempts, category, result.DeadLetterReason ?? string.Empty);
                 break;
-            case RecoveryAction.Retry:
-            case RecoveryAction.Pause:
-                ResilientQueueTelemetry.Retried.Add(1, _queueTag, categoryTag);
-                break;
-            case RecoveryAction.Abort:
+            case FailOutcome.Retrying when decision.Action == RecoveryAction.Abort:
                 ResilientQueueTelemetry.Released.Add(1, _queueTag);
                 break;
-            case RecoveryAction.Skip:
+            case FailOutcome.Retrying:
+                ResilientQueueTelemetry.Retried.Add(1, _queueTag, categoryTag);
+                break;
+            case FailOutcome.Removed:
                 LogSkipped(_logger, _queue.Name, job.Job.Id, decision.Reason ?? string.Empty);
                 break;
         }
@@ -742,30 +787,37 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             while (true)
             {
                 await Task.Delay(interval / 2, _time, stoppingToken).ConfigureAwait(false);
-                foreach ((string token, (JobLease Lease, long SetAt) held) in _held)
+                var due = new List<KeyValuePair<string, (JobLease Lease, long SetAt)>>();
+                foreach (KeyValuePair<string, (JobLease Lease, long SetAt)> held in _held)
                 {
-                    if (_time.GetElapsedTime(held.SetAt) < interval)
+                    if (_time.GetElapsedTime(held.Value.SetAt) >= interval)
                     {
-                        continue;
+                        due.Add(held);
                     }
+                }
 
-                    JobLease lease = held.Lease;
-
+                // One batched renewal per interval for every held lease that is due.
+                foreach (KeyValuePair<string, (JobLease Lease, long SetAt)>[] batch in due.Chunk(JobQueueOptions.MaxBatchSize))
+                {
                     try
                     {
                         long now = _time.GetTimestamp();
-                        if (await _queue.RenewAsync(lease, _options.LeaseDuration, stoppingToken).ConfigureAwait(false) == LeaseResult.LeaseLost)
+                        IReadOnlyList<LeaseResult> results = await _queue.RenewManyAsync(Array.ConvertAll(batch, h => h.Value.Lease), _options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+                        for (int i = 0; i < batch.Length; i++)
                         {
-                            _held.TryRemove(token, out _); // the check before the job starts finds it lost too
-                        }
-                        else
-                        {
-                            _held.TryUpdate(token, (lease, now), held);
+                            if (results[i].IsSucceeded)
+                            {
+                                _held.TryUpdate(batch[i].Key, (batch[i].Value.Lease, now), batch[i].Value);
+                            }
+                            else
+                            {
+                                _held.TryRemove(batch[i].Key, out _); // the check before the job starts finds it lost too
+                            }
                         }
                     }
                     catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                     {
-                        LogRenewFailed(_logger, ex, _queue.Name, lease.JobId);
+                        LogHeldRenewFailed(_logger, ex, _queue.Name, batch.Length);
                     }
                 }
             }
@@ -794,7 +846,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
 
                 try
                 {
-                    if (await _queue.RenewAsync(lease, _options.LeaseDuration, stop).ConfigureAwait(false) == LeaseResult.LeaseLost)
+                    if (!(await _queue.RenewAsync(lease, _options.LeaseDuration, stop).ConfigureAwait(false)).IsSucceeded)
                     {
                         await leaseLost.CancelAsync().ConfigureAwait(false);
                         return;
@@ -844,7 +896,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
                 try
                 {
                     IReadOnlyList<LeaseResult> results = await _queue.AckManyAsync(batch, cancellationToken).ConfigureAwait(false);
-                    int completed = results.Count(r => r == LeaseResult.Succeeded);
+                    int completed = results.Count(r => r.IsSucceeded);
                     ResilientQueueTelemetry.Completed.Add(completed, _queueTag);
                     if (completed < results.Count)
                     {
@@ -897,23 +949,26 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         }
     }
 
-    /// <summary>Gives leases back without spending attempts; returns how many were released.</summary>
+    /// <summary>Gives leases back without spending attempts, in batches; returns how many were released.</summary>
     private async Task<int> ReleaseAllAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken)
     {
         int released = 0;
-        foreach (JobLease lease in leases)
+        foreach (JobLease[] batch in leases.Chunk(JobQueueOptions.MaxBatchSize))
         {
             try
             {
-                if (await _queue.ReleaseAsync(lease, cancellationToken).ConfigureAwait(false) == LeaseResult.Succeeded)
-                {
-                    ResilientQueueTelemetry.Released.Add(1, _queueTag);
-                    released++;
-                }
+                IReadOnlyList<LeaseResult> results = await _queue.ReleaseManyAsync(batch, cancellationToken).ConfigureAwait(false);
+                int succeeded = results.Count(r => r.IsSucceeded);
+                ResilientQueueTelemetry.Released.Add(succeeded, _queueTag);
+                released += succeeded;
             }
             catch (Exception ex)
             {
-                LogReleaseFailed(_logger, ex, _queue.Name, lease.JobId);
+                foreach (JobLease lease in batch)
+                {
+                    LogReleaseFailed(_logger, ex, _queue.Name, lease.JobId);
+                }
+
                 if (cancellationToken.IsCancellationRequested)
                 {
                     break; // out of time: the remaining leases run out and the reaper takes the jobs back
@@ -996,6 +1051,12 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
 
     [LoggerMessage(EventId = 2018, Level = LogLevel.Error, Message = "Worker of queue {Queue} could not write the outcome of job {JobId}; its lease will run out and it will run again")]
     private static partial void LogOutcomeNotWritten(ILogger logger, Exception exception, string queue, string jobId);
+
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Warning, Message = "Worker of queue {Queue} could not renew the leases of {Count} fetched jobs waiting to start; trying again at the next interval")]
+    private static partial void LogHeldRenewFailed(ILogger logger, Exception exception, string queue, int count);
+
+    [LoggerMessage(EventId = 2025, Level = LogLevel.Critical, Message = "Worker of queue {Queue} stopped: its handler {Handler} cannot be created ({Error}). The job was given back; fix the service registrations and restart")]
+    private static partial void LogHandlerUnavailable(ILogger logger, Exception exception, string queue, string handler, string error);
 
     [LoggerMessage(EventId = 2023, Level = LogLevel.Information, Message = "Worker of queue {Queue} can fetch again after {Failures} failed attempts over {Seconds} s")]
     private static partial void LogFetchRecovered(ILogger logger, string queue, int failures, double seconds);

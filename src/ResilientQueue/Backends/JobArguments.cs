@@ -1,15 +1,13 @@
-// Used by every backend (the Redis package through InternalsVisibleTo) so all reject bad input the same way.
+using ResilientQueue.Leases;
 using ResilientQueue.Recovery;
+using ResilientQueue.Transitions;
 
-namespace ResilientQueue;
+namespace ResilientQueue.Backends;
 
-/// <summary>The argument checks every backend makes before it changes anything.</summary>
+/// <summary>The argument checks <see cref="JobQueueBase"/> makes before any backend changes anything, so every backend rejects bad input the same way.</summary>
 internal static class JobArguments
 {
     internal const int MaxKeyLength = 256;
-
-    /// <summary>An enqueue after its checks: the payload copied (so the caller may reuse its buffer), the delay in whole milliseconds.</summary>
-    internal readonly record struct NormalizedEnqueue(byte[] Payload, TimeSpan Delay, int Priority, int MaxAttempts, string? IdempotencyKey, string? CorrelationId, string? TraceParent);
 
     /// <summary>Every backend stores times as whole Unix milliseconds; this truncates a clock reading to that.</summary>
     internal static DateTimeOffset Now(TimeProvider time) => DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -26,25 +24,18 @@ internal static class JobArguments
         return TimeSpan.FromMilliseconds(ms);
     }
 
-    /// <summary>The dead-letter reason when a retry spent the last attempt. Every backend stores exactly this text.</summary>
-    internal static string ExhaustedReason(int maxAttempts, string error) => $"Max attempts ({maxAttempts}) exhausted. Last error: {error}";
-
-    /// <summary>The error recorded when the reaper takes back a job whose lease ran out; reads <c>LeaseExpired: the lease ran out at …</c>.</summary>
-    internal static Errors.JobError LeaseExpiredError(DateTimeOffset leaseExpiredAt) => new(
-        "LeaseExpired",
-        $"the lease ran out at {leaseExpiredAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} without an ack (worker crashed, hung or lost its connection)",
-        Errors.ErrorCategory.LeaseExpired);
-
-    internal static NormalizedEnqueue Enqueue(string queueName, ReadOnlyMemory<byte> payload, EnqueueOptions? options, JobQueueOptions queueOptions)
+    /// <summary>Checks one enqueue and makes the job to store: a new id, the payload copied (the caller may reuse its buffer), the delay in whole milliseconds.</summary>
+    internal static NewJob Enqueue(string queueName, ReadOnlyMemory<byte> payload, EnqueueOptions? options, JobQueueOptions queueOptions, DateTimeOffset now)
     {
         if (payload.Length > queueOptions.MaxPayloadBytes)
         {
             throw new PayloadTooLargeException(queueName, payload.Length, queueOptions.MaxPayloadBytes);
         }
 
+        string id = Guid.CreateVersion7(now).ToString("N");
         if (options is null)
         {
-            return new NormalizedEnqueue(payload.ToArray(), TimeSpan.Zero, JobPriority.Lowest, queueOptions.DefaultMaxAttempts, null, null, null);
+            return new NewJob(id, payload.ToArray(), JobPriority.Lowest, queueOptions.DefaultMaxAttempts, now, now, null, null, null);
         }
 
         TimeSpan delay = options.Delay ?? TimeSpan.Zero;
@@ -73,7 +64,7 @@ internal static class JobArguments
         CheckText(options.CorrelationId, "EnqueueOptions.CorrelationId", MaxKeyLength);
         CheckText(options.TraceParent, "EnqueueOptions.TraceParent", 128);
         FullPolicy(options, queueOptions);
-        return new NormalizedEnqueue(payload.ToArray(), CeilingToMilliseconds(delay), options.Priority, maxAttempts, options.IdempotencyKey, options.CorrelationId, options.TraceParent);
+        return new NewJob(id, payload.ToArray(), options.Priority, maxAttempts, now, now + CeilingToMilliseconds(delay), options.IdempotencyKey, options.CorrelationId, options.TraceParent);
     }
 
     /// <summary>What an enqueue does at capacity: the call's <see cref="EnqueueOptions"/> over the queue's, checked.</summary>
@@ -95,19 +86,19 @@ internal static class JobArguments
     }
 
     /// <summary>Checks and normalizes a batch enqueue: every job is checked before anything is added.</summary>
-    internal static NormalizedEnqueue[] EnqueueMany(string queueName, IReadOnlyList<JobSubmission> jobs, JobQueueOptions queueOptions)
+    internal static NewJob[] EnqueueMany(string queueName, IReadOnlyList<JobSubmission> jobs, JobQueueOptions queueOptions, DateTimeOffset now)
     {
         Batch(jobs, JobQueueOptions.MaxEnqueueBatchSize, nameof(jobs));
-        var normalized = new NormalizedEnqueue[jobs.Count];
+        var normalized = new NewJob[jobs.Count];
         for (int i = 0; i < jobs.Count; i++)
         {
-            normalized[i] = Enqueue(queueName, jobs[i].Payload, jobs[i].Options, queueOptions);
+            normalized[i] = Enqueue(queueName, jobs[i].Payload, jobs[i].Options, queueOptions, now);
         }
 
         return normalized;
     }
 
-    /// <summary>Checks a batch of leases (for a batch ack).</summary>
+    /// <summary>Checks a batch of leases (for a batch ack, renew or release).</summary>
     internal static void Leases(IReadOnlyList<JobLease> leases)
     {
         Batch(leases, JobQueueOptions.MaxBatchSize, nameof(leases));

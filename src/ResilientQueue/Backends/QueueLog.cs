@@ -1,9 +1,8 @@
-// Used by every backend (the Redis package through InternalsVisibleTo): the same events, ids and text.
 using Microsoft.Extensions.Logging;
 
-namespace ResilientQueue;
+namespace ResilientQueue.Backends;
 
-/// <summary>The log events every backend writes.</summary>
+/// <summary>The log events <see cref="JobQueueBase"/> writes for every backend.</summary>
 internal static partial class QueueLog
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Dead-letter store of queue {Queue} trimmed job {JobId} (bound: {TrimReason}); it was dead-lettered at {DeadAt}: {DeadReason}")]

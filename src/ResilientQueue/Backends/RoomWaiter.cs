@@ -1,6 +1,7 @@
+using ResilientQueue.Backpressure;
 using ResilientQueue.Telemetry;
 
-namespace ResilientQueue.Backpressure;
+namespace ResilientQueue.Backends;
 
 /// <summary>
 /// Runs an enqueue whose capacity check is atomic inside the backend, and, in <see cref="QueueFullMode.Wait"/>, retries it
