@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ResilientQueue.Leases;
 
 namespace ResilientQueue.LoadTest;
 

@@ -3,6 +3,7 @@
 // is dead-lettered after its attempts, and one dead letter is requeued. Runs in about a second.
 using System.Text.Json;
 using ResilientQueue;
+using ResilientQueue.Leases;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.InMemory;

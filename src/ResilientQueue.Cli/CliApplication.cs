@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using ResilientQueue.Backpressure;
 using ResilientQueue.Errors;
 using StackExchange.Redis;
 

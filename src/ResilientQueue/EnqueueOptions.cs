@@ -2,7 +2,7 @@ using ResilientQueue.Backpressure;
 
 namespace ResilientQueue;
 
-/// <summary>Per-job options for <see cref="IJobQueue.EnqueueAsync"/>. Every property is optional.</summary>
+/// <summary>Per-job options for <see cref="IJobProducer.EnqueueAsync"/>. Every property is optional.</summary>
 public sealed class EnqueueOptions
 {
     /// <summary>How long to wait before the job may be fetched. Default: none (ready at once). Must not be negative.</summary>
@@ -30,14 +30,14 @@ public sealed class EnqueueOptions
     /// <summary>
     /// What this enqueue does when the queue is at capacity: reject at once, or wait for room. Default:
     /// <see langword="null"/>, the queue's <see cref="JobQueueOptions.FullMode"/>. Ignored by
-    /// <see cref="IJobQueue.EnqueueManyAsync"/>, which follows the queue's setting.
+    /// <see cref="IJobProducer.EnqueueManyAsync"/>, which follows the queue's setting.
     /// </summary>
     public QueueFullMode? FullMode { get; set; }
 
     /// <summary>
     /// How long this enqueue waits for room in <see cref="QueueFullMode.Wait"/>. Default: <see langword="null"/>, the
     /// queue's <see cref="JobQueueOptions.FullWaitTimeout"/>. From 1 ms to 1 hour. Ignored by
-    /// <see cref="IJobQueue.EnqueueManyAsync"/>.
+    /// <see cref="IJobProducer.EnqueueManyAsync"/>.
     /// </summary>
     public TimeSpan? FullWaitTimeout { get; set; }
 

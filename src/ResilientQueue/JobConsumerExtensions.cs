@@ -1,3 +1,4 @@
+using ResilientQueue.Backends;
 using ResilientQueue.Errors;
 using ResilientQueue.Leases;
 using ResilientQueue.Recovery;
@@ -5,7 +6,7 @@ using ResilientQueue.Transitions;
 
 namespace ResilientQueue;
 
-/// <summary>The single-lease forms of <see cref="IJobConsumer"/>'s batch calls.</summary>
+/// <summary>The single-lease forms of <see cref="IJobConsumer"/>'s batch calls; bad arguments are named as these methods name them.</summary>
 public static class JobConsumerExtensions
 {
     /// <summary>Marks a leased job completed (see <see cref="IJobConsumer.AckManyAsync"/>).</summary>
@@ -16,6 +17,7 @@ public static class JobConsumerExtensions
     public static async ValueTask<LeaseResult> AckAsync(this IJobConsumer consumer, JobLease lease, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        JobArguments.Lease(lease);
         return (await consumer.AckManyAsync([lease], cancellationToken).ConfigureAwait(false))[0];
     }
 
@@ -29,6 +31,9 @@ public static class JobConsumerExtensions
     public static async ValueTask<FailResult> FailAsync(this IJobConsumer consumer, JobLease lease, JobError error, RecoveryDecision decision, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        JobArguments.Lease(lease);
+        JobArguments.Error(error);
+        JobArguments.Decision(decision);
         return (await consumer.FailManyAsync([new JobFailure(lease, error, decision)], cancellationToken).ConfigureAwait(false))[0];
     }
 
@@ -41,6 +46,7 @@ public static class JobConsumerExtensions
     public static async ValueTask<LeaseResult> RenewAsync(this IJobConsumer consumer, JobLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        JobArguments.Lease(lease);
         return (await consumer.RenewManyAsync([lease], leaseDuration, cancellationToken).ConfigureAwait(false))[0];
     }
 
@@ -52,6 +58,7 @@ public static class JobConsumerExtensions
     public static async ValueTask<LeaseResult> ReleaseAsync(this IJobConsumer consumer, JobLease lease, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        JobArguments.Lease(lease);
         return (await consumer.ReleaseManyAsync([lease], cancellationToken).ConfigureAwait(false))[0];
     }
 }

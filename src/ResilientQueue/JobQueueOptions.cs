@@ -10,13 +10,13 @@ public sealed class JobQueueOptions
     /// <summary>The most jobs one fetch or one batch ack/fail may take: 1,000.</summary>
     public const int MaxBatchSize = 1000;
 
-    /// <summary>The most jobs one <see cref="IJobQueue.EnqueueManyAsync"/> may add: 1,000 (so one atomic step stays short).</summary>
+    /// <summary>The most jobs one <see cref="IJobProducer.EnqueueManyAsync"/> may add: 1,000 (so one atomic step stays short).</summary>
     public const int MaxEnqueueBatchSize = 1000;
 
     /// <summary>The most jobs one atomic step moves besides the ones it was asked for: due delayed jobs promoted by a fetch, dead-letter entries trimmed, entries purged per step: 1,000.</summary>
     public const int MaxStepWork = 1000;
 
-    /// <summary>The longest <see cref="IJobQueue.WaitForJobsAsync"/>: one day.</summary>
+    /// <summary>The longest <see cref="IJobConsumer.WaitForJobsAsync"/>: one day.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
 
     /// <summary>The longest lease: one day.</summary>
@@ -30,14 +30,14 @@ public sealed class JobQueueOptions
     public long Capacity { get; set; } = 1_000_000;
 
     /// <summary>
-    /// The fraction of <see cref="Capacity"/> from which <see cref="IJobQueue.GetBackpressureAsync"/> reports
+    /// The fraction of <see cref="Capacity"/> from which <see cref="IJobProducer.GetBackpressureAsync"/> reports
     /// <see cref="BackpressureLevel.Elevated"/> (producers should slow down). Default: 0.8. More than 0, at most 1.
     /// </summary>
     public double HighWatermark { get; set; } = 0.8;
 
     /// <summary>
     /// What an enqueue does at capacity when its <see cref="EnqueueOptions.FullMode"/> does not say (and always for
-    /// <see cref="IJobQueue.EnqueueManyAsync"/>): reject at once, or wait for room up to <see cref="FullWaitTimeout"/>.
+    /// <see cref="IJobProducer.EnqueueManyAsync"/>): reject at once, or wait for room up to <see cref="FullWaitTimeout"/>.
     /// Default: <see cref="QueueFullMode.Reject"/>.
     /// </summary>
     public QueueFullMode FullMode { get; set; } = QueueFullMode.Reject;

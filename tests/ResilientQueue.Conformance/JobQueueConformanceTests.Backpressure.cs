@@ -102,7 +102,7 @@ public abstract partial class JobQueueConformanceTests
 
         QueueFullTimeoutException error = (await act.Should().ThrowAsync<QueueFullTimeoutException>()).Which;
         error.Message.Should().Be($"Queue '{queue.Name}' did not have room for 1 more job within the wait timeout of 2 s: 1 of 1 jobs are ready, delayed or active. Nothing was enqueued.");
-        error.Should().BeAssignableTo<TimeoutException>();
+        error.Should().BeAssignableTo<ResilientQueueException>();
         error.QueueName.Should().Be(queue.Name);
         error.Waited.Should().Be(TimeSpan.FromSeconds(2));
         error.InnerException.Should().BeOfType<QueueFullException>();

@@ -192,7 +192,7 @@ public abstract partial class JobQueueConformanceTests
         EnqueueResult second = await queue.EnqueueAsync(Bytes("pay again"), new EnqueueOptions { IdempotencyKey = "invoice-42" });
 
         first.Duplicate.Should().BeFalse();
-        second.Should().Be(new EnqueueResult(first.JobId, Duplicate: true));
+        second.Should().Be(new EnqueueResult(first.JobId, EnqueueOutcome.Duplicate));
         ShouldCount(await StatusAsync(queue), ready: 1);
         (await queue.GetJobAsync(first.JobId))!.IdempotencyKey.Should().Be("invoice-42");
     }
@@ -226,7 +226,7 @@ public abstract partial class JobQueueConformanceTests
 
         results[0].Duplicate.Should().BeFalse();
         results[1].Duplicate.Should().BeFalse();
-        results[2].Should().Be(new EnqueueResult(results[0].JobId, Duplicate: true));
+        results[2].Should().Be(new EnqueueResult(results[0].JobId, EnqueueOutcome.Duplicate));
         (await DrainTextsAsync(queue)).Should().Equal("a", "b");
     }
 

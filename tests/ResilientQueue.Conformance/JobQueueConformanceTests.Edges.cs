@@ -11,7 +11,7 @@ public abstract partial class JobQueueConformanceTests
         IJobQueue queue = await NewQueueAsync(o => o.Capacity = 1);
         EnqueueResult first = await queue.EnqueueAsync(Bytes("a"), new EnqueueOptions { IdempotencyKey = "k" });
 
-        (await queue.EnqueueAsync(Bytes("a"), new EnqueueOptions { IdempotencyKey = "k" })).Should().Be(new EnqueueResult(first.JobId, Duplicate: true));
+        (await queue.EnqueueAsync(Bytes("a"), new EnqueueOptions { IdempotencyKey = "k" })).Should().Be(new EnqueueResult(first.JobId, EnqueueOutcome.Duplicate));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public abstract partial class JobQueueConformanceTests
         string id = await EnqueueAsync(queue, "x", new EnqueueOptions { MaxAttempts = 1 });
         LeasedJob leased = await FetchOneAsync(queue);
 
-        (await queue.FailAsync(leased.Lease, Error(), default)).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(leased.Lease, Error(), default)).IsApplied.Should().BeTrue();
 
         (await queue.GetJobAsync(id))!.State.Should().Be(JobState.Dead);
     }

@@ -13,7 +13,7 @@ public abstract partial class JobQueueConformanceTests
         LeasedJob leased = await FetchOneAsync(queue);
 
         (await queue.FailAsync(leased.Lease, new JobError("HttpRequestException", "connection refused", ErrorCategory.Transient), RecoveryDecision.Retry(TimeSpan.FromSeconds(4))))
-            .Should().Be(LeaseResult.Succeeded);
+            .Should().Be(new FailResult(FailOutcome.Retrying, Time.GetUtcNow() + TimeSpan.FromSeconds(4), AttemptSpent: true), "the result says what was applied: retrying in 4 s, the attempt spent");
 
         Job job = (await queue.GetJobAsync(id))!;
         job.State.Should().Be(JobState.Delayed);
@@ -103,7 +103,7 @@ public abstract partial class JobQueueConformanceTests
         string id = await EnqueueAsync(queue, "skip me");
         LeasedJob leased = await FetchOneAsync(queue);
 
-        (await queue.FailAsync(leased.Lease, Error(), RecoveryDecision.Skip("duplicate record"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(leased.Lease, Error(), RecoveryDecision.Skip("duplicate record"))).Outcome.Should().Be(FailOutcome.Removed);
 
         (await queue.GetJobAsync(id)).Should().BeNull();
         ShouldCount(await StatusAsync(queue));
@@ -164,14 +164,14 @@ public abstract partial class JobQueueConformanceTests
         await EnqueueAsync(queue, "poison");
         LeasedJob poison = await FetchOneAsync(queue);
 
-        IReadOnlyList<LeaseResult> results = await queue.FailManyAsync(
+        IReadOnlyList<FailResult> results = await queue.FailManyAsync(
         [
             new JobFailure(stale.Lease, Error(), RecoveryDecision.DeadLetter("stale")),
             new JobFailure(current.Lease, Error(), RecoveryDecision.Retry(TimeSpan.FromSeconds(1))),
             new JobFailure(poison.Lease, Error(category: ErrorCategory.Validation), RecoveryDecision.DeadLetter("poison")),
         ]);
 
-        results.Should().Equal(LeaseResult.LeaseLost, LeaseResult.Succeeded, LeaseResult.Succeeded);
+        results.Select(r => r.Outcome).Should().Equal(FailOutcome.LeaseLost, FailOutcome.Retrying, FailOutcome.DeadLettered);
         (await queue.GetJobAsync(current.Job.Id))!.State.Should().Be(JobState.Delayed);
         (await queue.GetJobAsync(poison.Job.Id))!.State.Should().Be(JobState.Dead);
     }
@@ -184,7 +184,7 @@ public abstract partial class JobQueueConformanceTests
         await EnqueueAsync(queue, "b");
         IReadOnlyList<LeasedJob> leased = await queue.FetchAsync(2, Lease);
 
-        (await queue.FailAsync(leased[0].Lease, Error(), RecoveryDecision.Retry(TimeSpan.FromSeconds(1)))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(leased[0].Lease, Error(), RecoveryDecision.Retry(TimeSpan.FromSeconds(1)))).IsApplied.Should().BeTrue();
         (await queue.ReleaseAsync(leased[1].Lease)).Should().Be(LeaseResult.Succeeded);
 
         ShouldCount(await StatusAsync(queue), ready: 1, delayed: 1);

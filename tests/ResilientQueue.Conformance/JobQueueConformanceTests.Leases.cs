@@ -44,7 +44,7 @@ public abstract partial class JobQueueConformanceTests
         IJobQueue queue = await NewQueueAsync();
         (LeasedJob stale, LeasedJob current) = await StaleAndCurrentLeaseAsync(queue);
 
-        (await queue.FailAsync(stale.Lease, Error(), RecoveryDecision.DeadLetter("late worker"))).Should().Be(LeaseResult.LeaseLost);
+        (await queue.FailAsync(stale.Lease, Error(), RecoveryDecision.DeadLetter("late worker"))).Should().Be(FailResult.LeaseLost);
 
         await ShouldBeUnchangedAsync(queue, current);
     }
@@ -92,7 +92,7 @@ public abstract partial class JobQueueConformanceTests
 
         (await queue.AckAsync(leased.Lease)).Should().Be(LeaseResult.Succeeded);
         (await queue.AckAsync(leased.Lease)).Should().Be(LeaseResult.LeaseLost);
-        (await queue.FailAsync(leased.Lease, Error(), RecoveryDecision.Retry(TimeSpan.Zero))).Should().Be(LeaseResult.LeaseLost);
+        (await queue.FailAsync(leased.Lease, Error(), RecoveryDecision.Retry(TimeSpan.Zero))).Should().Be(FailResult.LeaseLost);
         ShouldCount(await StatusAsync(queue));
     }
 
@@ -100,7 +100,7 @@ public abstract partial class JobQueueConformanceTests
     public async Task Ack_OfAJobThatDoesNotExist_IsLeaseLost()
     {
         IJobQueue queue = await NewQueueAsync();
-        (await queue.AckAsync(new JobLease("0000000000000000000000000000beef", "1", Time.GetUtcNow()))).Should().Be(LeaseResult.LeaseLost);
+        (await queue.AckAsync(new JobLease("0000000000000000000000000000beef", "1", Time.GetUtcNow(), 1, 5))).Should().Be(LeaseResult.LeaseLost);
     }
 
     [Fact]

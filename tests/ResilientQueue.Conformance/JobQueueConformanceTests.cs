@@ -94,7 +94,7 @@ public abstract partial class JobQueueConformanceTests : IAsyncLifetime
         string id = await EnqueueAsync(queue, text);
         LeasedJob leased = await FetchOneAsync(queue);
         leased.Job.Id.Should().Be(id);
-        (await queue.FailAsync(leased.Lease, Error("bad " + text, category), RecoveryDecision.DeadLetter("poison " + text))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(leased.Lease, Error("bad " + text, category), RecoveryDecision.DeadLetter("poison " + text))).Outcome.Should().Be(FailOutcome.DeadLettered);
         return id;
     }
 

@@ -1,14 +1,15 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ResilientQueue.DependencyInjection;
+using ResilientQueue.Redis.DependencyInjection;
 
-namespace ResilientQueue.Redis.DependencyInjection;
+// In the namespace of AddResilientQueue, so UseRedisLists is found with no other using, as the Microsoft.Extensions.* do.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Chooses the Redis list backend for ResilientQueue.</summary>
 public static class RedisResilientQueueBuilderExtensions
 {
     /// <summary>
-    /// Uses <see cref="Lists.RedisListJobQueue"/> for every queue. The queues share the app's registered
+    /// Uses <see cref="ResilientQueue.Redis.Lists.RedisListJobQueue"/> for every queue. The queues share the app's registered
     /// <c>IConnectionMultiplexer</c> when there is one (one per process); otherwise they share one connected from
     /// <paramref name="configuration"/>, closed when the container is disposed.
     /// </summary>

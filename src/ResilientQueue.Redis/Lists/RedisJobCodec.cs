@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using ResilientQueue.Backends;
 
 namespace ResilientQueue.Redis.Lists;
 
@@ -14,8 +15,9 @@ internal static class RedisJobCodec
     private const byte Version = 1;
     private const int HeaderLength = 12;
 
-    public static byte[] Encode(in JobArguments.NormalizedEnqueue job, long enqueuedAtMs)
+    public static byte[] Encode(in NewJob job)
     {
+        long enqueuedAtMs = job.EnqueuedAt.ToUnixTimeMilliseconds();
         int length = HeaderLength + TextLength(job.TraceParent) + TextLength(job.CorrelationId) + TextLength(job.IdempotencyKey) + job.Payload.Length;
         byte[] bytes = new byte[length];
         Span<byte> span = bytes;

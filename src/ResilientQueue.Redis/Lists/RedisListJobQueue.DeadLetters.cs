@@ -1,135 +1,85 @@
 using System.Globalization;
+using ResilientQueue.Backends;
+using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Redis.Scripting;
+using ResilientQueue.Transitions;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Lists;
 
 public sealed partial class RedisListJobQueue
 {
-    /// <summary>The most dead-letter entries one listing call looks at: 10,000 (one script call must stay short).</summary>
-    private const int DeadListScanBudget = 10_000;
-
-    /// <summary>The dead-letter store of a <see cref="RedisListJobQueue"/>: the <c>{rq:q}:dead</c> sorted set and the jobs' hashes.</summary>
-    private sealed class RedisDeadLetterStore(RedisListJobQueue queue) : IDeadLetterStore
+    /// <inheritdoc />
+    protected override async ValueTask<DeadLetterSlice> ListDeadLettersCoreAsync(DeadLetterRange range, CancellationToken cancellationToken)
     {
-        public string QueueName => queue.Name;
-
-        public async ValueTask<DeadLetterPage> ListAsync(DeadLetterQuery? query = null, CancellationToken cancellationToken = default)
+        long? upper = range.After?.DeadAt is { } after ? Ms(after) : null;
+        if (range.DeadAtOrBefore is { } bound)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            query = JobArguments.DeadLetterQuery(query);
-
-            (long Time, string Id)? cursor = query.Cursor is null ? null : ParseCursor(query.Cursor);
-            long? upper = cursor?.Time;
-            if (query.OlderThan is { } age)
-            {
-                long bound = (JobArguments.Now(queue._time) - age).ToUnixTimeMilliseconds();
-                upper = upper is null ? bound : Math.Min(upper.Value, bound);
-            }
-
-            RedisResult[] reply = (RedisResult[])(await queue.EvalAsync(
-                LuaScripts.DeadList,
-                [queue._keys.Meta, queue._keys.Dead, queue._keys.Attempts],
-                [
-                    upper?.ToString(CultureInfo.InvariantCulture) ?? "+inf",
-                    cursor?.Time.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
-                    cursor?.Id ?? string.Empty,
-                    query.Limit,
-                    query.Category is { } category ? ((int)category).ToString(CultureInfo.InvariantCulture) : string.Empty,
-                    DeadListScanBudget,
-                ]).ConfigureAwait(false))!;
-
-            var entries = new DeadLetterEntry[reply.Length - 2];
-            for (int i = 0; i < entries.Length; i++)
-            {
-                RedisResult[] e = (RedisResult[])reply[i + 2]!;
-                entries[i] = RedisJobReader.ReadDeadLetter(queue.Name, (string)e[0]!, (byte[])e[1]!, (long)e[2], (RedisResult[])e[3]!);
-            }
-
-            string nextTime = (string)reply[0]!;
-            return new DeadLetterPage(entries, nextTime.Length == 0 ? null : nextTime + CursorSeparator + (string)reply[1]!);
+            upper = upper is null ? Ms(bound) : Math.Min(upper.Value, Ms(bound));
         }
 
-        public async ValueTask<DeadLetterEntry?> GetAsync(string jobId, CancellationToken cancellationToken = default)
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(
+            LuaScripts.DeadList,
+            [_keys.Meta, _keys.Dead, _keys.Attempts],
+            [
+                upper?.ToString(CultureInfo.InvariantCulture) ?? "+inf",
+                range.After is { } cursor ? Ms(cursor.DeadAt).ToString(CultureInfo.InvariantCulture) : string.Empty,
+                range.After?.JobId ?? string.Empty,
+                range.Limit,
+                range.Category is { } category ? ((int)category).ToString(CultureInfo.InvariantCulture) : string.Empty,
+                range.ScanBudget,
+            ]).ConfigureAwait(false))!;
+
+        var entries = new DeadLetterEntry[reply.Length - 2];
+        for (int i = 0; i < entries.Length; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            JobArguments.JobId(jobId);
-            (Job Job, RedisResult[] Extra)? read = await queue.ReadJobAsync(jobId).ConfigureAwait(false);
-            return read is { Job.State: JobState.Dead } dead ? RedisJobReader.ToDeadLetter(dead.Job, dead.Extra) : null;
+            RedisResult[] e = (RedisResult[])reply[i + 2]!;
+            entries[i] = RedisJobReader.ReadDeadLetter(Name, (string)e[0]!, (byte[])e[1]!, (long)e[2], (RedisResult[])e[3]!);
         }
 
-        public async ValueTask<RequeueResult> RequeueAsync(string jobId, bool resetAttempts = false, CancellationToken cancellationToken = default)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            JobArguments.JobId(jobId);
-            RedisResult[] reply = (RedisResult[])(await queue.EvalAsync(
-                LuaScripts.Requeue,
-                [queue._keys.Meta, queue._keys.Ready, queue._keys.Priority, queue._keys.Dead, queue._keys.Attempts],
-                [jobId, resetAttempts ? 1 : 0, queue._options.Capacity, JobArguments.Now(queue._time).ToUnixTimeMilliseconds(), queue._channel]).ConfigureAwait(false))!;
-            return (long)reply[0] switch
-            {
-                0 => RequeueResult.Requeued,
-                1 => RequeueResult.NotDeadLettered,
-                2 => RequeueResult.NotFound,
-                _ => throw new QueueFullException(queue.Name, queue._options.Capacity, (long)reply[1], 1),
-            };
-        }
-
-        public async ValueTask<bool> PurgeAsync(string jobId, CancellationToken cancellationToken = default)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            JobArguments.JobId(jobId);
-            return (long)await queue.EvalAsync(LuaScripts.Purge, [queue._keys.Meta, queue._keys.Dead, queue._keys.Attempts], ["id", jobId]).ConfigureAwait(false) == 1;
-        }
-
-        public ValueTask<long> PurgeOlderThanAsync(TimeSpan age, CancellationToken cancellationToken = default)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(age, TimeSpan.Zero);
-            long cutoff = (JobArguments.Now(queue._time) - age).ToUnixTimeMilliseconds();
-            return PurgeUpToAsync(cutoff.ToString(CultureInfo.InvariantCulture), cancellationToken);
-        }
-
-        public ValueTask<long> PurgeAllAsync(CancellationToken cancellationToken = default) => PurgeUpToAsync("+inf", cancellationToken);
-
-        // Purges in script calls of at most MaxStepWork entries, each atomic, so Redis is never blocked for long.
-        private async ValueTask<long> PurgeUpToAsync(string upTo, CancellationToken cancellationToken)
-        {
-            long purged = 0;
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                long step = (long)await queue.EvalAsync(
-                    LuaScripts.Purge,
-                    [queue._keys.Meta, queue._keys.Dead, queue._keys.Attempts],
-                    ["upto", upTo, JobQueueOptions.MaxStepWork]).ConfigureAwait(false);
-                purged += step;
-                if (step < JobQueueOptions.MaxStepWork)
-                {
-                    return purged;
-                }
-            }
-        }
-
-        public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            return await queue.RunAsync(static (db, keys) => db.SortedSetLengthAsync(keys.Dead), queue._keys).ConfigureAwait(false);
-        }
+        string nextTime = (string)reply[0]!;
+        DeadLetterCursor? next = nextTime.Length == 0
+            ? null
+            : new DeadLetterCursor(DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(nextTime, NumberStyles.None, CultureInfo.InvariantCulture)), (string)reply[1]!);
+        return new DeadLetterSlice(entries, next);
     }
 
-    private const char CursorSeparator = '-';
-
-    private static (long Time, string Id) ParseCursor(string cursor)
+    /// <inheritdoc />
+    protected override async ValueTask<DeadLetterEntry?> GetDeadLetterCoreAsync(string jobId, CancellationToken cancellationToken)
     {
-        int separator = cursor.IndexOf(CursorSeparator, StringComparison.Ordinal);
-        if (separator <= 0
-            || separator == cursor.Length - 1
-            || !long.TryParse(cursor.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out long time))
-        {
-            throw new InvalidOptionsException("DeadLetterQuery.Cursor", $"'{cursor}' is not a cursor this store returned.");
-        }
-
-        return (time, cursor[(separator + 1)..]);
+        (Job Job, RedisResult[] Extra)? read = await ReadJobAsync(jobId).ConfigureAwait(false);
+        return read is { Job.State: JobState.Dead } dead ? RedisJobReader.ToDeadLetter(dead.Job, dead.Extra) : null;
     }
+
+    /// <inheritdoc />
+    protected override async ValueTask<RequeueResult> RequeueDeadLetterCoreAsync(string jobId, JobTransition transition, CancellationToken cancellationToken)
+    {
+        RedisResult[] reply = (RedisResult[])(await EvalAsync(
+            LuaScripts.Requeue,
+            [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Dead, _keys.Attempts],
+            [jobId, Options.Capacity, Ms(transition.AvailableAt), _channel, (int)transition.Destination, transition.AtHead ? 1 : 0, Ms(transition.AvailableAt), (int)transition.Attempts]).ConfigureAwait(false))!;
+        return (long)reply[0] switch
+        {
+            0 => RequeueResult.Requeued,
+            1 => RequeueResult.NotDeadLettered,
+            2 => RequeueResult.NotFound,
+            _ => throw new QueueFullException(Name, Options.Capacity, (long)reply[1], 1),
+        };
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask<bool> PurgeDeadLetterCoreAsync(string jobId, CancellationToken cancellationToken) =>
+        (long)await EvalAsync(LuaScripts.Purge, [_keys.Meta, _keys.Dead, _keys.Attempts], ["id", jobId]).ConfigureAwait(false) == 1;
+
+    /// <inheritdoc />
+    protected override async ValueTask<int> PurgeDeadLettersCoreAsync(DateTimeOffset deadAtOrBefore, int maxCount, CancellationToken cancellationToken)
+    {
+        string upTo = deadAtOrBefore == DateTimeOffset.MaxValue ? "+inf" : Ms(deadAtOrBefore).ToString(CultureInfo.InvariantCulture);
+        return (int)(long)await EvalAsync(LuaScripts.Purge, [_keys.Meta, _keys.Dead, _keys.Attempts], ["upto", upTo, maxCount]).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask<long> CountDeadLettersCoreAsync(CancellationToken cancellationToken) =>
+        await RunAsync(static (db, keys) => db.SortedSetLengthAsync(keys.Dead)).ConfigureAwait(false);
 }

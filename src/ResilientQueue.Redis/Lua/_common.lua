@@ -127,24 +127,3 @@ local function trim_dead(meta, dead, attempts, max_entries, cutoff, trimmed)
   end
   if #trimmed > before then redis.call('HINCRBY', meta, 'dtrim', #trimmed - before) end
 end
-
--- Formats Unix milliseconds as ISO 8601 UTC, e.g. 2026-01-01T00:00:10.000Z (Redis Lua has no os.date).
--- Civil-from-days conversion (proleptic Gregorian calendar).
-local function iso_utc(ms)
-  local s = math.floor(ms / 1000)
-  local milli = ms - s * 1000
-  local days = math.floor(s / 86400)
-  local secs = s - days * 86400
-  local z = days + 719468
-  local era = math.floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local y = yoe + era * 400
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local d = doy - math.floor((153 * mp + 2) / 5) + 1
-  local m = mp < 10 and mp + 3 or mp - 9
-  if m <= 2 then y = y + 1 end
-  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
-    math.floor(secs / 3600), math.floor((secs % 3600) / 60), secs % 60, milli)
-end

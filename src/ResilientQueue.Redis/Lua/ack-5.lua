@@ -13,6 +13,7 @@
   Returns {r1 .. rn}: 1 = completed, 0 = lease lost (nothing changed for that job).
 ]]
 --!include _common.lua
+--!include _transitions.lua
 local meta, active, completed, lease, attempts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = ARGV[1]
 local retention = tonumber(ARGV[2])
@@ -32,8 +33,7 @@ for i = 1, n do
 end
 if #done == 0 then return results end
 
-each_chunk('HDEL', lease, done)
-each_chunk('ZREM', active, done)
+leave_active(active, lease, done)
 redis.call('HINCRBY', meta, 'depth', -#done)
 if retention == 0 then
   delete_jobs(attempts, nil, done)

@@ -1,14 +1,28 @@
 --[[
-  renew-3: moves a current lease's deadline.
+  renew-3: moves the deadlines of current leases (token is the job's) to a new time.
 
-  KEYS[1] meta    hash   {rq:q}:meta   (prefix only)
-  KEYS[2] active  zset   {rq:q}:active
-  KEYS[3] lease   hash   {rq:q}:lease
+  KEYS[1] meta      hash   {rq:q}:meta     (prefix only)
+  KEYS[2] active    zset   {rq:q}:active   ids by lease deadline (ms)
+  KEYS[3] lease     hash   {rq:q}:lease
 
-  ARGV[1] id   ARGV[2] token   ARGV[3] new deadline (ms)
+  ARGV[1] new deadline (ms)   ARGV[2] n; then n pairs: id, token
 
-  Returns 1 renewed, 0 lease lost (nothing changed).
+  Returns {r1 .. rn}: 1 renewed, 0 lease lost (nothing changed for that job).
 ]]
-if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return 1
+--!include _common.lua
+local active, lease = KEYS[2], KEYS[3]
+local deadline, n = ARGV[1], tonumber(ARGV[2])
+local ids = {}
+for i = 1, n do ids[i] = ARGV[1 + 2 * i] end
+local _, current = each_chunk('HMGET', lease, ids)
+local results, members = {}, {}
+for i = 1, n do
+  if current[i] and current[i] == ARGV[2 + 2 * i] then
+    results[i] = 1
+    members[#members + 1] = deadline; members[#members + 1] = ids[i]
+  else
+    results[i] = 0
+  end
+end
+if #members > 0 then each_chunk('ZADD', active, members) end
+return results

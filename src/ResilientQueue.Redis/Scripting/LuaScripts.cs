@@ -23,22 +23,22 @@ internal static class LuaScripts
     public static readonly RedisScript Enqueue = Load("enqueue-5");
     public static readonly RedisScript Fetch = Load("fetch-7");
     public static readonly RedisScript Ack = Load("ack-5");
-    public static readonly RedisScript Fail = Load("fail-8");
+    public static readonly RedisScript Transition = Load("transition-8");
     public static readonly RedisScript Renew = Load("renew-3");
-    public static readonly RedisScript Release = Load("release-6");
     public static readonly RedisScript Checkpoint = Load("checkpoint-3");
-    public static readonly RedisScript Reap = Load("reap-8");
+    public static readonly RedisScript Expired = Load("expired-4");
     public static readonly RedisScript GetJob = Load("getjob-6");
     public static readonly RedisScript Status = Load("status-7");
     public static readonly RedisScript Peek = Load("peek-4");
-    public static readonly RedisScript Requeue = Load("requeue-5");
+    public static readonly RedisScript Requeue = Load("requeue-6");
     public static readonly RedisScript Purge = Load("purge-3");
     public static readonly RedisScript DeadList = Load("deadlist-3");
     public static readonly RedisScript Turn = Load("turn-1");
+    public static readonly RedisScript Clear = Load("clear-9");
 
     /// <summary>Every script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, Ack, Fail, Renew, Release, Checkpoint, Reap, GetJob, Status, Peek, Requeue, Purge, DeadList, Turn];
+        [Enqueue, Fetch, Ack, Transition, Renew, Checkpoint, Expired, GetJob, Status, Peek, Requeue, Purge, DeadList, Turn, Clear];
 
     /// <summary>The names of every embedded script file (without includes), to check none is left unused.</summary>
     public static IEnumerable<string> EmbeddedScriptNames =>

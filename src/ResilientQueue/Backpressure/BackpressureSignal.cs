@@ -1,7 +1,7 @@
 namespace ResilientQueue.Backpressure;
 
 /// <summary>
-/// How full a queue is, read in one step by <see cref="IJobQueue.GetBackpressureAsync"/>: a structured answer a producer
+/// How full a queue is, read in one step by <see cref="IJobProducer.GetBackpressureAsync"/>: a structured answer a producer
 /// can act on before it sends. It is a snapshot: an enqueue checks capacity again, atomically.
 /// </summary>
 /// <param name="Level">The level: <see cref="BackpressureLevel.Normal"/> below the high watermark, <see cref="BackpressureLevel.Elevated"/> from it, <see cref="BackpressureLevel.Saturated"/> at capacity.</param>

@@ -19,7 +19,7 @@ public static class DeadLetterStoreExtensions
     /// <param name="maxEntries">The most entries to requeue; from 1 to 1,000,000.</param>
     /// <param name="cancellationToken">Cancels between entries; what was requeued stays requeued.</param>
     /// <returns>The counts.</returns>
-    /// <exception cref="QueueFullException">The queue filled up; the entries not yet requeued stay in the store.</exception>
+    /// <exception cref="Backpressure.QueueFullException">The queue filled up; the entries not yet requeued stay in the store.</exception>
     public static async ValueTask<RequeueSummary> RequeueManyAsync(this IDeadLetterStore store, DeadLetterQuery? filter = null, bool resetAttempts = false, int maxEntries = 100_000, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -43,10 +43,10 @@ public static class DeadLetterStoreExtensions
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
-                switch (await store.RequeueAsync(entry.Job.Id, resetAttempts, cancellationToken).ConfigureAwait(false))
+                switch ((await store.RequeueAsync(entry.Job.Id, resetAttempts, cancellationToken).ConfigureAwait(false)).Outcome)
                 {
-                    case RequeueResult.Requeued: requeued++; break;
-                    case RequeueResult.NotDeadLettered: notDead++; break;
+                    case RequeueOutcome.Requeued: requeued++; break;
+                    case RequeueOutcome.NotDeadLettered: notDead++; break;
                     default: notFound++; break;
                 }
             }

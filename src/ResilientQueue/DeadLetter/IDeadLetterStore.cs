@@ -30,7 +30,7 @@ public interface IDeadLetterStore
     /// </param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>What happened; see <see cref="RequeueResult"/>.</returns>
-    /// <exception cref="QueueFullException">The queue is at capacity; the entry stays in the store.</exception>
+    /// <exception cref="Backpressure.QueueFullException">The queue is at capacity; the entry stays in the store.</exception>
     ValueTask<RequeueResult> RequeueAsync(string jobId, bool resetAttempts = false, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes one entry.</summary>

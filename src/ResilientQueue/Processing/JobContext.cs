@@ -1,3 +1,4 @@
+using ResilientQueue.Leases;
 using ResilientQueue.Serialization;
 
 namespace ResilientQueue.Processing;

@@ -17,7 +17,7 @@ namespace ResilientQueue.Processing;
 
 /// <summary>
 /// The hosted worker of one queue. A fetch loop keeps a local buffer of leased jobs full (batch fetches; idle, it waits
-/// for a wake-up with <see cref="IJobQueue.WaitForJobsAsync"/>); <see cref="JobWorkerOptions.Concurrency"/> handler
+/// for a wake-up with <see cref="IJobConsumer.WaitForJobsAsync"/>); <see cref="JobWorkerOptions.Concurrency"/> handler
 /// loops (or, with <see cref="JobWorkerOptions.AdaptiveConcurrency"/>, MaxLimit loops that each take a permit of the
 /// adaptive limiter, or of the job's partition, before they start a job) run the jobs, each in its own DI scope, renewing its lease while it runs; successes are acknowledged in
 /// batches; failures are classified and the recovery strategy decides. On stop: fetching stops, buffered jobs are

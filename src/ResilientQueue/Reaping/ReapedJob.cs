@@ -10,7 +10,7 @@ public enum ReapAction
     DeadLettered = 1,
 }
 
-/// <summary>One job taken back by <see cref="IJobQueue.ReapExpiredAsync"/>.</summary>
+/// <summary>One job taken back by <see cref="IJobQueueAdmin.ReapExpiredAsync"/>.</summary>
 /// <param name="JobId">The job.</param>
 /// <param name="Action">What was (or would be) done.</param>
 /// <param name="Attempts">The job's attempts when its lease ran out.</param>

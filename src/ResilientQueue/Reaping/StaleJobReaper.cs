@@ -8,7 +8,7 @@ namespace ResilientQueue.Reaping;
 /// <summary>
 /// Takes back jobs whose lease ran out (their worker crashed, hung or lost its connection): every
 /// <see cref="StaleJobReaperOptions.Interval"/>, for each queue, the process that claims the queue's "reaper" turn calls
-/// <see cref="IJobQueue.ReapExpiredAsync"/> until nothing is left or the per-interval cap is reached. Each job is
+/// <see cref="IJobQueueAdmin.ReapExpiredAsync"/> until nothing is left or the per-interval cap is reached. Each job is
 /// requeued (attempts left) or dead-lettered with <see cref="Errors.ErrorCategory.LeaseExpired"/>, atomically, so
 /// reapers racing in several processes still handle each job once. Every action is logged and counted.
 /// </summary>

@@ -12,6 +12,7 @@ using ResilientQueue.DependencyInjection;
 using ResilientQueue.Errors;
 using ResilientQueue.Processing;
 using ResilientQueue.Recovery;
+using ResilientQueue.Serialization;
 using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.Conformance.Processing;
@@ -174,6 +175,60 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         entry.Job.Failures.Select(f => f.Error).Should().Equal("InvalidOperationException: boom 1", "InvalidOperationException: boom 2", "InvalidOperationException: boom 3");
         Probe.Calls.Should().HaveCount(3);
         await EventuallyAsync(() => deadLettered.Sum(("messaging.destination.name", QueueName), ("resilientqueue.error.category", "Unknown")) == 1, "the dead-letter is counted");
+    }
+
+    [Fact]
+    public async Task PayloadMissingARequiredMember_IsDeadLetteredAtOnceAsValidation_NotRetried()
+    {
+        IJobQueue queue = await StartAsync<ProbeHandler>();
+
+        // {} for record Msg(string Text): the default serializer refuses it rather than hand the handler a null.
+        string id = (await queue.EnqueueAsync(Encoding.UTF8.GetBytes("{}"))).JobId;
+
+        await EventuallyAsync(async () => await queue.DeadLetters.GetAsync(id) is not null, "the job is dead-lettered");
+        DeadLetter.DeadLetterEntry entry = (await queue.DeadLetters.GetAsync(id))!;
+        entry.Category.Should().Be(ErrorCategory.Validation);
+        entry.Job.Attempts.Should().Be(1, "dead-lettered on its first attempt, not retried");
+        entry.Job.LastError.Should().StartWith("JsonException: ");
+        Probe.Calls.Should().BeEmpty("the handler never sees it");
+    }
+
+    [Fact]
+    public async Task CustomSerializerInDI_IsUsedByProducersAndTheWorker_EndToEnd()
+    {
+        var serializer = new Base64JsonSerializer();
+        IJobQueue queue = await StartAsync<ProbeHandler>(builder: b => b.Services.AddSingleton<IJobSerializer>(serializer));
+
+        string id = (await queue.EnqueueObjectAsync(new Msg("through a custom serializer"))).JobId;
+
+        await EventuallyAsync(() => Probe.Completed.Contains(id), "the worker reads what the producer wrote");
+        Probe.Calls.Single().Text.Should().Be("through a custom serializer");
+        serializer.Writes.Should().Be(1, "the producer wrote with the registered serializer");
+        serializer.Reads.Should().Be(1, "the worker read with it");
+        queue.Serializer.Should().BeSameAs(serializer);
+    }
+
+    /// <summary>JSON wrapped in base64: the default serializer cannot read what it writes, so a mix-up would fail the job.</summary>
+    private sealed class Base64JsonSerializer : IJobSerializer
+    {
+        private int _writes;
+        private int _reads;
+
+        public int Writes => Volatile.Read(ref _writes);
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public byte[] Serialize<T>(T value)
+        {
+            Interlocked.Increment(ref _writes);
+            return Encoding.ASCII.GetBytes(Convert.ToBase64String(SystemTextJsonJobSerializer.Default.Serialize(value)));
+        }
+
+        public T Deserialize<T>(ReadOnlyMemory<byte> payload)
+        {
+            Interlocked.Increment(ref _reads);
+            return SystemTextJsonJobSerializer.Default.Deserialize<T>(Convert.FromBase64String(Encoding.ASCII.GetString(payload.Span)));
+        }
     }
 
     [Fact]
@@ -556,15 +611,47 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AHandlerThatCannotBeCreated_FailsTheJob_InsteadOfLeavingItLeased()
+    public async Task AHandlerThatCannotBeCreated_FailsTheStart_NamingTheHandlerAndTheCause()
     {
-        IJobQueue queue = await StartAsync<ThrowingConstructorHandler>(builder: b => b.ConfigureQueue(QueueName, o => o.DefaultMaxAttempts = 1));
+        Func<Task> start = () => StartAsync<ThrowingConstructorHandler>();
+
+        InvalidOperationException error = (await start.Should().ThrowAsync<InvalidOperationException>()).Which;
+        error.Message.Should().StartWith($"The handler {typeof(ThrowingConstructorHandler).FullName} of queue '{QueueName}' cannot be created: the handler's dependencies are misconfigured");
+        error.InnerException!.Message.Should().Be("the handler's dependencies are misconfigured");
+    }
+
+    [Fact]
+    public async Task AHandlerWhoseServiceIsNotRegistered_FailsTheStart_NamingTheMissingService()
+    {
+        // As the README's handler that takes an HttpClient nobody registered.
+        Func<Task> start = () => StartAsync<NeedsUnregisteredServiceHandler>();
+
+        (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message
+            .Should().Contain(typeof(NeedsUnregisteredServiceHandler).FullName).And.Contain(nameof(IUnregisteredService));
+        Probe.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AHandlerThatStopsBeingCreatable_StopsTheWorker_KeepsTheJob_WithoutSpendingAnAttempt()
+    {
+        IJobQueue queue = await StartAsync<SometimesThrowingConstructorHandler>(o => o.Concurrency = 1);
+        Probe.FailHandlerConstruction = true; // it could be created at the start; now it cannot (e.g. a factory that broke)
 
         string id = await EnqueueAsync(queue, "x");
+        await EnqueueAsync(queue, "y");
 
-        await EventuallyAsync(async () => await queue.DeadLetters.GetAsync(id) is not null, "the job fails and, on its last attempt, is dead-lettered");
-        (await queue.DeadLetters.GetAsync(id))!.Job.LastError.Should().StartWith("InvalidOperationException: ");
-        (await queue.GetStatusAsync()).Active.Should().Be(0);
+        await ShouldLogOnceAsync(2025, LogLevel.Critical, "the worker stops on a handler it cannot create", new()
+        {
+            ["Queue"] = QueueName,
+            ["Handler"] = typeof(SometimesThrowingConstructorHandler).FullName,
+            ["Error"] = "the handler's factory broke",
+        });
+        await EventuallyAsync(async () => (await queue.GetStatusAsync()) is { Active: 0, Ready: 2 }, "both jobs are kept, ready");
+        (await queue.GetJobAsync(id))!.Attempts.Should().Be(0, "a configuration error is not the job's fault: no attempt is spent");
+        HealthReport health = await _services!.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("resilientqueue"));
+        health.Entries[$"resilientqueue:{QueueName}"].Status.Should().Be(HealthStatus.Unhealthy);
+        health.Entries[$"resilientqueue:{QueueName}"].Description.Should().Contain("cannot be created: the handler's factory broke");
+        Probe.Calls.Should().BeEmpty();
     }
 
     private sealed class GateHolder : IAsyncDisposable
@@ -579,6 +666,31 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     }
 
     private sealed record PageCheckpoint(int Page);
+}
+
+/// <summary>A handler that needs a service nobody registered.</summary>
+public sealed class NeedsUnregisteredServiceHandler(IUnregisteredService service) : IJobHandler<Msg>
+{
+    public ValueTask HandleAsync(JobContext<Msg> context, CancellationToken cancellationToken) => service.RunAsync();
+}
+
+/// <summary>A service no test registers.</summary>
+public interface IUnregisteredService
+{
+    ValueTask RunAsync();
+}
+
+/// <summary>A handler whose construction fails once <see cref="WorkerProbe.FailHandlerConstruction"/> is set.</summary>
+public sealed class SometimesThrowingConstructorHandler : IJobHandler<Msg>
+{
+    private readonly WorkerProbe _probe;
+
+    public SometimesThrowingConstructorHandler(WorkerProbe probe)
+    {
+        _probe = probe.FailHandlerConstruction ? throw new InvalidOperationException("the handler's factory broke") : probe;
+    }
+
+    public ValueTask HandleAsync(JobContext<Msg> context, CancellationToken cancellationToken) => _probe.RunAsync(context, cancellationToken);
 }
 
 /// <summary>A handler whose construction fails, as with a DI misconfiguration.</summary>

@@ -11,10 +11,18 @@ public sealed class WorkerProbe
 {
     private int _running;
     private int _maxRunning;
+    private bool _failHandlerConstruction;
 
     public Func<JobContext<Msg>, CancellationToken, ValueTask> Behaviour { get; set; } = (_, _) => ValueTask.CompletedTask;
 
     public Func<JobContext<Msg>, CancellationToken, ValueTask>? Fallback { get; set; }
+
+    /// <summary>Makes <see cref="SometimesThrowingConstructorHandler"/>'s constructor throw.</summary>
+    public bool FailHandlerConstruction
+    {
+        get => Volatile.Read(ref _failHandlerConstruction);
+        set => Volatile.Write(ref _failHandlerConstruction, value);
+    }
 
     public ConcurrentQueue<(string JobId, string Text, int Attempt, DateTimeOffset StartedAt)> Calls { get; } = new();
 

@@ -53,7 +53,7 @@ public sealed class RedisConcurrencyTests(RedisServerFixture redis) : RedisTestB
             var leased = (await queue.FetchAsync(1, Lease)).Should().ContainSingle().Subject;
             leased.Job.Id.Should().Be(id);
             (await queue.FailAsync(leased.Lease, new JobError("JsonException", "bad", ErrorCategory.Validation), RecoveryDecision.DeadLetter("poison")))
-                .Should().Be(LeaseResult.Succeeded);
+                .Outcome.Should().Be(FailOutcome.DeadLettered);
 
             // All callers start together, spread over both connections.
             var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

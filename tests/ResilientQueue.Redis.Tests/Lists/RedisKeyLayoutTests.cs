@@ -82,13 +82,13 @@ public sealed class RedisKeyLayoutTests(RedisServerFixture redis) : RedisTestBas
         leased.Select(job => job.Job.Id).Should().Equal(first.Select(result => result.JobId));
         (await queue.AckAsync(leased[0].Lease)).Should().Be(LeaseResult.Succeeded);
         (await queue.FailAsync(leased[1].Lease, new JobError("JsonException", "bad", ErrorCategory.Validation), RecoveryDecision.DeadLetter("poison")))
-            .Should().Be(LeaseResult.Succeeded);
+            .Outcome.Should().Be(FailOutcome.DeadLettered);
 
         // Then D ready, E ready at priority 7, F delayed, and a duplicate of A (which adds nothing).
         var d = await queue.EnqueueAsync(Payload("D"));
         var e = await queue.EnqueueAsync(Payload("E"), new EnqueueOptions { Priority = 7 });
         var f = await queue.EnqueueAsync(Payload("F"), new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
-        (await queue.EnqueueAsync(Payload("A again"), new EnqueueOptions { IdempotencyKey = "order-42" })).Should().Be(first[0] with { Duplicate = true });
+        (await queue.EnqueueAsync(Payload("A again"), new EnqueueOptions { IdempotencyKey = "order-42" })).Should().Be(first[0] with { Outcome = EnqueueOutcome.Duplicate });
         var status = await queue.GetStatusAsync();
         (status.Ready, status.Delayed, status.Active, status.Dead, status.Completed).Should().Be((2L, 1L, 1L, 1L, 1L));
 
@@ -133,9 +133,9 @@ public sealed class RedisKeyLayoutTests(RedisServerFixture redis) : RedisTestBas
 
         var byText = leased.ToDictionary(job => Encoding.UTF8.GetString(job.Job.Payload.Span), job => job.Lease);
         (await queue.AckAsync(byText["acked"])).Should().Be(LeaseResult.Succeeded);
-        (await queue.FailAsync(byText["dead"], error, RecoveryDecision.DeadLetter("poison"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(byText["dead"], error, RecoveryDecision.DeadLetter("poison"))).Outcome.Should().Be(FailOutcome.DeadLettered);
         (await queue.DeadLetters.PurgeAllAsync()).Should().Be(1);
-        (await queue.FailAsync(byText["skipped"], error, RecoveryDecision.Skip("obsolete"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(byText["skipped"], error, RecoveryDecision.Skip("obsolete"))).Outcome.Should().Be(FailOutcome.Removed);
 
         var actual = await KeysWithTypesAsync();
 

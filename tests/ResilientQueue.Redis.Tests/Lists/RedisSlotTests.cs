@@ -279,7 +279,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
     {
         // Enqueue: priority + idempotency key, a duplicate of it, a delay, and a batch mixing all of them.
         var first = await queue.EnqueueAsync(Payload("p5"), new EnqueueOptions { Priority = 5, IdempotencyKey = "order-1" });
-        (await queue.EnqueueAsync(Payload("dup"), new EnqueueOptions { IdempotencyKey = "order-1" })).Should().Be(first with { Duplicate = true });
+        (await queue.EnqueueAsync(Payload("dup"), new EnqueueOptions { IdempotencyKey = "order-1" })).Should().Be(first with { Outcome = EnqueueOutcome.Duplicate });
         await queue.EnqueueAsync(Payload("delayed"), new EnqueueOptions { Delay = TimeSpan.FromSeconds(10) });
         var batch = new List<JobSubmission>
         {
@@ -299,7 +299,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
 
         // Ack, one and many (with retention 1, the second ack trims the completed set).
         (await queue.AckAsync(leased["p5"])).Should().Be(LeaseResult.Succeeded);
-        (await queue.AckManyAsync([leased["p9"], leased["plain-0"]])).Should().OnlyContain(result => result == LeaseResult.Succeeded);
+        (await queue.AckManyAsync([leased["p9"], leased["plain-0"]])).Should().OnlyContain(result => result.IsSucceeded);
 
         // Renew, checkpoint, release.
         (await queue.RenewAsync(leased["plain-1"], TimeSpan.FromMinutes(1))).Should().Be(LeaseResult.Succeeded);
@@ -309,10 +309,10 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
 
         // Fail, with every recovery action, one and many.
         var error = new JobError("HttpRequestException", "503 from upstream", ErrorCategory.Transient);
-        (await queue.FailAsync(leased["plain-2"], error, RecoveryDecision.Retry(TimeSpan.FromSeconds(5)))).Should().Be(LeaseResult.Succeeded);
-        (await queue.FailAsync(leased["plain-3"], error, RecoveryDecision.Retry(TimeSpan.Zero))).Should().Be(LeaseResult.Succeeded);
-        (await queue.FailAsync(leased["plain-4"], error, RecoveryDecision.RetryWithoutAttempt(TimeSpan.Zero))).Should().Be(LeaseResult.Succeeded);
-        (await queue.FailAsync(leased["plain-5"], error, RecoveryDecision.DeadLetter("poison"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(leased["plain-2"], error, RecoveryDecision.Retry(TimeSpan.FromSeconds(5)))).IsApplied.Should().BeTrue();
+        (await queue.FailAsync(leased["plain-3"], error, RecoveryDecision.Retry(TimeSpan.Zero))).IsApplied.Should().BeTrue();
+        (await queue.FailAsync(leased["plain-4"], error, RecoveryDecision.RetryWithoutAttempt(TimeSpan.Zero))).IsApplied.Should().BeTrue();
+        (await queue.FailAsync(leased["plain-5"], error, RecoveryDecision.DeadLetter("poison"))).Outcome.Should().Be(FailOutcome.DeadLettered);
         (await queue.FailManyAsync(
         [
             new JobFailure(leased["plain-6"], error, RecoveryDecision.Skip("obsolete")),
@@ -320,7 +320,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
             new JobFailure(leased["binary \u00e9\u0000\u0001\u00ff\"\\"], error, RecoveryDecision.Abort("auth failed")),
             new JobFailure(leased["delayed"], new JobError("JsonException", "bad payload", ErrorCategory.Validation), RecoveryDecision.DeadLetter("invalid")),
             new JobFailure(leased["once"], error, RecoveryDecision.Retry(TimeSpan.Zero)),
-        ])).Should().OnlyContain(result => result == LeaseResult.Succeeded);
+        ])).Should().OnlyContain(result => result.IsApplied);
 
         // Reap: "p3-delayed" is the only job still leased; its lease runs out and, with attempts left, it is requeued
         // (a dry run first). ("once" spent its single attempt, so its retry dead-lettered it, trimming the store.)
@@ -370,9 +370,9 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
         // Drain what is left: dead-letter two more (one old, one new) for the age purge and the purge of everything.
         var rest = await queue.FetchAsync(100, Lease);
         rest.Should().HaveCountGreaterThanOrEqualTo(3);
-        (await queue.FailAsync(rest[0].Lease, error, RecoveryDecision.DeadLetter("old"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(rest[0].Lease, error, RecoveryDecision.DeadLetter("old"))).Outcome.Should().Be(FailOutcome.DeadLettered);
         time.Advance(TimeSpan.FromMinutes(2));
-        (await queue.FailAsync(rest[1].Lease, error, RecoveryDecision.DeadLetter("new"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.FailAsync(rest[1].Lease, error, RecoveryDecision.DeadLetter("new"))).Outcome.Should().Be(FailOutcome.DeadLettered);
         (await dead.PurgeOlderThanAsync(TimeSpan.FromMinutes(1))).Should().Be(1);
         (await dead.PurgeAllAsync()).Should().Be(1);
         (await dead.CountAsync()).Should().Be(0);
@@ -386,6 +386,15 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
         last.Should().ContainSingle();
         (await queue.AckManyAsync([last[0].Lease])).Should().Equal(LeaseResult.Succeeded);
         (await queue.GetStatusAsync()).Depth.Should().Be(0);
+
+        // Clear: ready, delayed and leased jobs all go, and so do the idempotency keys and the paused flag.
+        await queue.EnqueueManyAsync([new JobSubmission(Payload("c1"), new EnqueueOptions { IdempotencyKey = "c1" }), new JobSubmission(Payload("c2"), new EnqueueOptions { Delay = TimeSpan.FromMinutes(1) }), new JobSubmission(Payload("c3"))]);
+        LeasedJob held = (await queue.FetchAsync(1, Lease)).Single();
+        await queue.PauseAsync();
+        (await queue.ClearAsync()).Should().Be(3);
+        (await queue.GetStatusAsync()).Should().Be(new QueueStatus(0, 0, 0, 0, 0, IsPaused: false, DeadLetterTrimmed: 0));
+        (await queue.AckAsync(held.Lease)).Should().Be(LeaseResult.LeaseLost);
+        (await queue.EnqueueAsync(Payload("c1 again"), new EnqueueOptions { IdempotencyKey = "c1" })).Duplicate.Should().BeFalse("the idempotency keys went with the queue");
     }
 
     private async Task<IReadOnlyList<string>> GetKeysAsync(MonitorCommand command)

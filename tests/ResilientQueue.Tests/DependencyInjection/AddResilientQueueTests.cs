@@ -372,7 +372,7 @@ public sealed class AddResilientQueueTests
         EnqueueResult first = await queue.EnqueueAsync(Payload, new EnqueueOptions { IdempotencyKey = "once" });
         EnqueueResult again = await queue.EnqueueAsync(Payload, new EnqueueOptions { IdempotencyKey = "once" });
 
-        again.Should().Be(first with { Duplicate = true });
+        again.Should().Be(first with { Outcome = EnqueueOutcome.Duplicate });
         enqueued.Sum((ResilientQueueTelemetry.QueueTag, queueName)).Should().Be(2);
     }
 

@@ -27,7 +27,7 @@ public sealed class JobErrorTests
     [Fact]
     public void ThrowIfLeaseLost_ThrowsOnlyForLeaseLost_NamingTheJob()
     {
-        var lease = new JobLease("job-1", "42", DateTimeOffset.UnixEpoch);
+        var lease = new JobLease("job-1", "42", DateTimeOffset.UnixEpoch, 1, 3);
         FluentActions.Invoking(() => LeaseResult.Succeeded.ThrowIfLeaseLost(lease)).Should().NotThrow();
         FluentActions.Invoking(() => LeaseResult.LeaseLost.ThrowIfLeaseLost(lease))
             .Should().Throw<LeaseLostException>().Where(e => e.JobId == "job-1" && e.Token == "42" && e.Message.Contains("job-1", StringComparison.Ordinal));

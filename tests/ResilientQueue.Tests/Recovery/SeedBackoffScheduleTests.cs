@@ -30,7 +30,7 @@ public sealed class SeedBackoffScheduleTests
             ErrorClassification classification = classifier.Classify(error);
             classification.Category.Should().Be(ErrorCategory.Transient);
             RecoveryDecision decision = strategy.Decide(new RecoveryArguments(error, classification, leased.Job.Attempts, leased.Job.MaxAttempts));
-            (await queue.FailAsync(leased.Lease, JobError.FromException(error, classification.Category), decision)).Should().Be(LeaseResult.Succeeded);
+            (await queue.FailAsync(leased.Lease, JobError.FromException(error, classification.Category), decision)).IsApplied.Should().BeTrue();
 
             Job job = (await queue.GetJobAsync(id))!;
             if (attempt == 6)

@@ -1,0 +1,42 @@
+-- _transitions.lua: the storage steps of a decided transition, shared by every script that moves a job (transition,
+-- requeue, ack). Included after _common.lua. What a job does next is decided in C#, once, by the core's
+-- JobTransitions; the scripts receive the decision and only store it. The codes below are the values of the core's
+-- JobDestination and AttemptChange enums (a test checks they match).
+local DEST_READY, DEST_DELAYED, DEST_DEAD, DEST_REMOVED = 0, 1, 2, 3
+local ATTEMPTS_KEEP, ATTEMPTS_REFUND, ATTEMPTS_RESET = 0, 1, 2
+
+-- Ends the leases of jobs: they leave the active set and their tokens are removed.
+local function leave_active(active, lease, ids)
+  each_chunk('HDEL', lease, ids)
+  each_chunk('ZREM', active, ids)
+end
+
+-- The attempt count after a change (the job's x hash is written next, so the count carries its '+' flag).
+local function changed_attempts(a, change)
+  if change == ATTEMPTS_REFUND then return a - 1 elseif change == ATTEMPTS_RESET then return 0 end
+  return a
+end
+
+-- Moves a job that is in no structure now (it left the active set or the dead-letter set) to its destination.
+-- Returns two flags: whether consumers may have work (publish a wake-up) and whether it was dead-lettered (trim).
+local function move(meta, ready, prio, delayed, dead, attempts, id, pr, dest, head, at, a, now, reason, cat)
+  if dest == DEST_REMOVED then
+    delete_jobs(attempts, nil, { id })
+    redis.call('HINCRBY', meta, 'depth', -1)
+    return false, false
+  end
+  redis.call('HSET', attempts, id, attempts_value(a, true))
+  if dest == DEST_READY then
+    redis.call('HSET', xkey(id), 'v', fmt(at))
+    push_ready(meta, ready, prio, id, pr, head)
+    return true, false
+  elseif dest == DEST_DELAYED then
+    redis.call('HSET', xkey(id), 'v', fmt(at))
+    redis.call('ZADD', delayed, fmt(at), id)
+    return true, false
+  end
+  redis.call('HSET', xkey(id), 'dt', fmt(now), 'dr', reason, 'dc', cat)
+  redis.call('ZADD', dead, fmt(now), id)
+  redis.call('HINCRBY', meta, 'depth', -1)
+  return false, true
+end

@@ -1,0 +1,65 @@
+--[[
+  transition-8: applies decided transitions (a failure, a release, a reap) to leased jobs, each only while its lease is
+  current: the token is the job's, the attempt count is the lease's, and, for a reap, the lease deadline has not been
+  moved past the given time. Applying one records its failure (if any), ends the lease, changes the attempt count and
+  moves the job (see _transitions.lua). The decisions come from the core's JobTransitions; nothing is decided here.
+
+  KEYS[1] meta      hash   {rq:q}:meta       depth counter, seq/hseq counters, dtrim (dead-letter trims in all)
+  KEYS[2] ready     list   {rq:q}:ready
+  KEYS[3] prio      zset   {rq:q}:prio
+  KEYS[4] delayed   zset   {rq:q}:delayed
+  KEYS[5] active    zset   {rq:q}:active     ids by lease deadline (ms)
+  KEYS[6] dead      zset   {rq:q}:dead       ids by dead-letter time (ms)
+  KEYS[7] lease     hash   {rq:q}:lease
+  KEYS[8] attempts  hash   {rq:q}:attempts
+  derived           string {rq:q}:job:<id> (header: priority);  hash {rq:q}:x:<id>
+
+  ARGV[1] now (ms)   ARGV[2] dead-letter max entries   ARGV[3] dead-letter max age (ms)   ARGV[4] notify channel
+  ARGV[5] n; then 12 values per transition: id, token, attempt (the lease's), expired-by (ms, or "" for none),
+          destination (0 ready, 1 delayed, 2 dead, 3 removed), at head (1/0), available at (ms),
+          attempt change (0 keep, 1 refund, 2 reset), failure ("TypeName: message", or "" for none),
+          failure category, dead-letter reason, dead-letter category (ErrorCategory values)
+
+  Returns {{r1 .. rn}, {trimmed...}}: ri = 1 applied, 0 not (lease lost, or renewed past expired-by; nothing changed
+          for that job); trimmed lists dead-letter entries removed by the store's bounds as
+          {id, "age"|"count", dead at (ms), dead reason}.
+]]
+--!include _common.lua
+--!include _transitions.lua
+local meta, ready, prio, delayed, active, dead, lease, attempts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local now = tonumber(ARGV[1])
+local max_entries = tonumber(ARGV[2])
+local max_age = tonumber(ARGV[3])
+local channel = ARGV[4]
+local n = tonumber(ARGV[5])
+local FIELDS = 12
+
+local results, trimmed = {}, {}
+local wake, died = false, false
+for i = 1, n do
+  local base = 5 + (i - 1) * FIELDS
+  local id, token, attempt, expired_by = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
+  results[i] = 0
+  if redis.call('HGET', lease, id) == token then
+    local a = get_attempts(attempts, id)
+    local deadline = tonumber(redis.call('ZSCORE', active, id) or '0')
+    local pr = header(id)
+    if pr == nil then
+      -- the envelope is gone (deleted by hand): only stale index entries are left; drop them
+      leave_active(active, lease, { id })
+      redis.call('HDEL', attempts, id)
+    elseif a == attempt and (expired_by == '' or deadline <= tonumber(expired_by)) then
+      results[i] = 1
+      local err = ARGV[base + 9]
+      if err ~= '' then record_failure(attempts, id, now, a, tonumber(ARGV[base + 10]), err) end
+      leave_active(active, lease, { id })
+      local w, d = move(meta, ready, prio, delayed, dead, attempts, id, pr, tonumber(ARGV[base + 5]), ARGV[base + 6] == '1',
+        tonumber(ARGV[base + 7]), changed_attempts(a, tonumber(ARGV[base + 8])), now, ARGV[base + 11], tonumber(ARGV[base + 12]))
+      wake = wake or w
+      died = died or d
+    end
+  end
+end
+if died then trim_dead(meta, dead, attempts, max_entries, now - max_age, trimmed) end
+if wake then redis.call('PUBLISH', channel, '1') end
+return { results, trimmed }
