@@ -6,6 +6,12 @@ public static class QueueNames
     /// <summary>The longest queue name: 200 characters.</summary>
     public const int MaxLength = 200;
 
+    /// <summary>Whether <paramref name="name"/> is a valid queue name (see <see cref="ThrowIfInvalid"/>).</summary>
+    /// <param name="name">The name.</param>
+    /// <returns><see langword="true"/> when it is.</returns>
+    public static bool IsValid(string? name) =>
+        name is { Length: > 0 and <= MaxLength } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '#');
+
     /// <summary>
     /// Checks a queue name: 1 to <see cref="MaxLength"/> characters, each an ASCII letter or digit or one of <c>- _ . : #</c>
     /// (so a name can never break a Redis hash tag).
