@@ -76,57 +76,70 @@ public sealed class JobQueueOptions
     /// <exception cref="InvalidOptionsException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
+        foreach ((string option, string message) in Problems())
+        {
+            throw new InvalidOptionsException(option, message);
+        }
+    }
+
+    /// <summary>Every option out of range, each with what is wrong (at start-up, DI reports them all).</summary>
+    internal IEnumerable<(string Option, string Message)> Problems()
+    {
         if (Capacity < 1)
         {
-            throw new InvalidOptionsException("JobQueueOptions.Capacity", $"must be at least 1, was {Capacity}.");
+            yield return ("JobQueueOptions.Capacity", $"must be at least 1, was {Capacity}.");
         }
 
         if (!(HighWatermark > 0 && HighWatermark <= 1))
         {
-            throw new InvalidOptionsException("JobQueueOptions.HighWatermark", $"must be more than 0 and at most 1, was {HighWatermark}.");
+            yield return ("JobQueueOptions.HighWatermark", $"must be more than 0 and at most 1, was {HighWatermark}.");
         }
 
         if (!Enum.IsDefined(FullMode))
         {
-            throw new InvalidOptionsException("JobQueueOptions.FullMode", $"must be Reject or Wait, was {(int)FullMode}.");
+            yield return ("JobQueueOptions.FullMode", $"must be Reject or Wait, was {(int)FullMode}.");
         }
 
         if (FullWaitTimeout < TimeSpan.FromMilliseconds(1) || FullWaitTimeout > TimeSpan.FromHours(1))
         {
-            throw new InvalidOptionsException("JobQueueOptions.FullWaitTimeout", $"must be from 1 ms to 1 hour, was {FullWaitTimeout}.");
+            yield return ("JobQueueOptions.FullWaitTimeout", $"must be from 1 ms to 1 hour, was {FullWaitTimeout}.");
         }
 
         if (BackpressureRetryAfter < TimeSpan.FromMilliseconds(10) || BackpressureRetryAfter > TimeSpan.FromHours(1))
         {
-            throw new InvalidOptionsException("JobQueueOptions.BackpressureRetryAfter", $"must be from 10 ms to 1 hour, was {BackpressureRetryAfter}.");
+            yield return ("JobQueueOptions.BackpressureRetryAfter", $"must be from 10 ms to 1 hour, was {BackpressureRetryAfter}.");
         }
 
         if (DefaultMaxAttempts is < 1 or > 1000)
         {
-            throw new InvalidOptionsException("JobQueueOptions.DefaultMaxAttempts", $"must be from 1 to 1000, was {DefaultMaxAttempts}.");
+            yield return ("JobQueueOptions.DefaultMaxAttempts", $"must be from 1 to 1000, was {DefaultMaxAttempts}.");
         }
 
         if (MaxPayloadBytes is < 1 or > 512 * 1024 * 1024)
         {
-            throw new InvalidOptionsException("JobQueueOptions.MaxPayloadBytes", $"must be from 1 to 536870912 bytes, was {MaxPayloadBytes}.");
+            yield return ("JobQueueOptions.MaxPayloadBytes", $"must be from 1 to 536870912 bytes, was {MaxPayloadBytes}.");
         }
 
         if (CompletedRetention is < 0 or > 1_000_000)
         {
-            throw new InvalidOptionsException("JobQueueOptions.CompletedRetention", $"must be from 0 to 1000000, was {CompletedRetention}.");
+            yield return ("JobQueueOptions.CompletedRetention", $"must be from 0 to 1000000, was {CompletedRetention}.");
         }
 
         if (IdempotencyWindow < TimeSpan.FromSeconds(1) || IdempotencyWindow > TimeSpan.FromDays(30))
         {
-            throw new InvalidOptionsException("JobQueueOptions.IdempotencyWindow", $"must be from 1 second to 30 days, was {IdempotencyWindow}.");
+            yield return ("JobQueueOptions.IdempotencyWindow", $"must be from 1 second to 30 days, was {IdempotencyWindow}.");
         }
 
         if (DeadLetter is null)
         {
-            throw new InvalidOptionsException("JobQueueOptions.DeadLetter", "cannot be null.");
+            yield return ("JobQueueOptions.DeadLetter", "cannot be null.");
+            yield break;
         }
 
-        DeadLetter.Validate();
+        foreach ((string option, string message) in DeadLetter.Problems())
+        {
+            yield return ("JobQueueOptions.DeadLetter." + option[(option.IndexOf('.', StringComparison.Ordinal) + 1)..], message);
+        }
     }
 
     /// <summary>A validated copy, so later changes to these options do not reach a queue already created.</summary>

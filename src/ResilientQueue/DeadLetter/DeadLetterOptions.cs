@@ -12,18 +12,27 @@ public sealed class DeadLetterOptions
     /// <summary>How long an entry is kept. Default: 14 days. From 1 minute to 365 days.</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(14);
 
-    /// <summary>Checks every option.</summary>
+    /// <summary>Checks every option and throws for the first that is out of range.</summary>
     /// <exception cref="InvalidOptionsException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
+        foreach ((string option, string message) in Problems())
+        {
+            throw new InvalidOptionsException(option, message);
+        }
+    }
+
+    /// <summary>Every option out of range, each with what is wrong.</summary>
+    internal IEnumerable<(string Option, string Message)> Problems()
+    {
         if (MaxEntries is < 1 or > 10_000_000)
         {
-            throw new InvalidOptionsException("DeadLetterOptions.MaxEntries", $"must be from 1 to 10000000, was {MaxEntries}.");
+            yield return ("DeadLetterOptions.MaxEntries", $"must be from 1 to 10000000, was {MaxEntries}.");
         }
 
         if (MaxAge < TimeSpan.FromMinutes(1) || MaxAge > TimeSpan.FromDays(365))
         {
-            throw new InvalidOptionsException("DeadLetterOptions.MaxAge", $"must be from 1 minute to 365 days, was {MaxAge}.");
+            yield return ("DeadLetterOptions.MaxAge", $"must be from 1 minute to 365 days, was {MaxAge}.");
         }
     }
 }

@@ -9,15 +9,7 @@ internal sealed class JobQueueOptionsValidator : IValidateOptions<JobQueueOption
 {
     public ValidateOptionsResult Validate(string? name, JobQueueOptions options)
     {
-        try
-        {
-            options.Validate();
-            return ValidateOptionsResult.Success;
-        }
-        catch (InvalidOptionsException ex)
-        {
-            return ValidateOptionsResult.Fail($"Queue '{name}': {ex.Message}");
-        }
+        return OptionsProblems.Result($"Queue '{name}': ", options.Problems());
     }
 }
 
@@ -26,8 +18,7 @@ internal sealed class JobWorkerOptionsValidator : IValidateOptions<JobWorkerOpti
 {
     public ValidateOptionsResult Validate(string? name, JobWorkerOptions options)
     {
-        IReadOnlyList<string> problems = options.Validate();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => $"Worker of queue '{name}': {p}"));
+        return OptionsProblems.Result($"Worker of queue '{name}': ", options.Problems());
     }
 }
 
@@ -36,7 +27,16 @@ internal sealed class StaleJobReaperOptionsValidator : IValidateOptions<StaleJob
 {
     public ValidateOptionsResult Validate(string? name, StaleJobReaperOptions options)
     {
-        IReadOnlyList<string> problems = options.Validate();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        return OptionsProblems.Result(string.Empty, options.Problems());
+    }
+}
+
+/// <summary>Every problem of one options object, in the shape <c>InvalidOptionsException</c> reports one: <c>Option: what is wrong</c>.</summary>
+internal static class OptionsProblems
+{
+    public static ValidateOptionsResult Result(string prefix, IEnumerable<(string Option, string Message)> problems)
+    {
+        List<string> failures = problems.Select(p => $"{prefix}{p.Option}: {p.Message}").ToList();
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

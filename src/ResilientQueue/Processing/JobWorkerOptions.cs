@@ -72,83 +72,86 @@ public sealed class JobWorkerOptions
 
     internal TimeSpan EffectiveStallThreshold => StallThreshold ?? TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, PollInterval.Ticks * 3));
 
-    /// <summary>Checks every option.</summary>
-    /// <returns>The problems, each naming the option; empty when the options are valid.</returns>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Checks every option and throws for the first that is out of range.</summary>
+    /// <exception cref="InvalidOptionsException">An option is out of range; the message names it.</exception>
+    public void Validate()
     {
-        var problems = new List<string>();
-        try
+        foreach ((string option, string message) in Problems())
         {
-            QueueNames.ThrowIfInvalid(QueueName, nameof(QueueName));
+            throw new InvalidOptionsException(option, message);
         }
-        catch (ArgumentException ex)
+    }
+
+    /// <summary>Every option out of range, each with what is wrong (at start-up, DI reports them all).</summary>
+    internal IEnumerable<(string Option, string Message)> Problems()
+    {
+        const string P = "JobWorkerOptions.";
+        if (!QueueNames.IsValid(QueueName))
         {
-            problems.Add($"JobWorkerOptions.QueueName: {ex.Message}");
+            yield return (P + nameof(QueueName), $"'{QueueName}' is not a valid queue name: 1 to {QueueNames.MaxLength} ASCII letters, digits or - _ . : #.");
         }
 
         if (Concurrency is < 1 or > 1000)
         {
-            problems.Add($"JobWorkerOptions.Concurrency must be from 1 to 1000, was {Concurrency}.");
+            yield return (P + nameof(Concurrency), $"must be from 1 to 1000, was {Concurrency}.");
         }
 
         if (AdaptiveConcurrency is { } adaptive)
         {
             foreach ((string option, string message) in adaptive.Problems())
             {
-                problems.Add($"JobWorkerOptions.AdaptiveConcurrency: {option} {message}");
+                yield return (P + nameof(AdaptiveConcurrency) + "." + option[(option.IndexOf('.', StringComparison.Ordinal) + 1)..], message);
             }
 
             if (adaptive.MaxLimit > 1000)
             {
-                problems.Add($"JobWorkerOptions.AdaptiveConcurrency: AdaptiveConcurrencyLimiterOptions.MaxLimit must be at most 1000 for a worker (one handler loop each), was {adaptive.MaxLimit}.");
+                yield return (P + nameof(AdaptiveConcurrency) + ".MaxLimit", $"must be at most 1000 for a worker (one handler loop each), was {adaptive.MaxLimit}.");
             }
         }
         else if (ConcurrencyKey is not null)
         {
-            problems.Add("JobWorkerOptions.ConcurrencyKey needs AdaptiveConcurrency: set it too, or remove the key.");
+            yield return (P + nameof(ConcurrencyKey), "needs AdaptiveConcurrency: set it too, or remove the key.");
         }
 
         if (Prefetch is < 1 or > JobQueueOptions.MaxBatchSize)
         {
-            problems.Add($"JobWorkerOptions.Prefetch must be from 1 to {JobQueueOptions.MaxBatchSize}, was {Prefetch}.");
+            yield return (P + nameof(Prefetch), $"must be from 1 to {JobQueueOptions.MaxBatchSize}, was {Prefetch}.");
         }
 
         if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > JobQueueOptions.MaxLeaseDuration)
         {
-            problems.Add($"JobWorkerOptions.LeaseDuration must be from 1 second to 1 day, was {LeaseDuration}.");
+            yield return (P + nameof(LeaseDuration), $"must be from 1 second to 1 day, was {LeaseDuration}.");
         }
 
         if (RenewInterval is { } renew && (renew <= TimeSpan.Zero || renew >= LeaseDuration))
         {
-            problems.Add($"JobWorkerOptions.RenewInterval must be more than zero and less than LeaseDuration ({LeaseDuration}), was {renew}.");
+            yield return (P + nameof(RenewInterval), $"must be more than zero and less than LeaseDuration ({LeaseDuration}), was {renew}.");
         }
 
         if (JobTimeout is { } timeout && timeout <= TimeSpan.Zero)
         {
-            problems.Add($"JobWorkerOptions.JobTimeout must be more than zero when set, was {timeout}.");
+            yield return (P + nameof(JobTimeout), $"must be more than zero when set, was {timeout}.");
         }
 
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(1))
         {
-            problems.Add($"JobWorkerOptions.PollInterval must be from 10 ms to 1 minute, was {PollInterval}.");
+            yield return (P + nameof(PollInterval), $"must be from 10 ms to 1 minute, was {PollInterval}.");
         }
 
         if (StatusInterval < TimeSpan.FromMilliseconds(100) || StatusInterval > TimeSpan.FromHours(1))
         {
-            problems.Add($"JobWorkerOptions.StatusInterval must be from 100 ms to 1 hour, was {StatusInterval}.");
+            yield return (P + nameof(StatusInterval), $"must be from 100 ms to 1 hour, was {StatusInterval}.");
         }
 
         if (Backoff is null)
         {
-            problems.Add("JobWorkerOptions.Backoff cannot be null.");
+            yield return (P + nameof(Backoff), "cannot be null.");
         }
 
         if (StallThreshold is { } stall && stall <= PollInterval)
         {
-            problems.Add($"JobWorkerOptions.StallThreshold must be longer than PollInterval ({PollInterval}), was {stall}.");
+            yield return (P + nameof(StallThreshold), $"must be longer than PollInterval ({PollInterval}), was {stall}.");
         }
-
-        return problems;
     }
 
     internal JobWorkerOptions Copy()

@@ -15,38 +15,41 @@ public sealed class StaleJobReaperOptions
     /// <summary>The most jobs taken back from one queue per interval (in steps of 1,000). Default: 10,000. From 1 to 1,000,000.</summary>
     public int MaxPerInterval { get; set; } = 10_000;
 
-    /// <summary>Checks every option.</summary>
-    /// <returns>The problems, each naming the option; empty when the options are valid.</returns>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Checks every option and throws for the first that is out of range.</summary>
+    /// <exception cref="InvalidOptionsException">An option is out of range; the message names it.</exception>
+    public void Validate()
     {
-        var problems = new List<string>();
+        foreach ((string option, string message) in Problems())
+        {
+            throw new InvalidOptionsException(option, message);
+        }
+    }
+
+    /// <summary>Every option out of range, each with what is wrong (at start-up, DI reports them all).</summary>
+    internal IEnumerable<(string Option, string Message)> Problems()
+    {
+        const string P = "StaleJobReaperOptions.";
         if (Interval < TimeSpan.FromSeconds(1) || Interval > TimeSpan.FromHours(1))
         {
-            problems.Add($"StaleJobReaperOptions.Interval must be from 1 second to 1 hour, was {Interval}.");
+            yield return (P + nameof(Interval), $"must be from 1 second to 1 hour, was {Interval}.");
         }
 
         if (OlderThan < TimeSpan.Zero || OlderThan > TimeSpan.FromDays(1))
         {
-            problems.Add($"StaleJobReaperOptions.OlderThan must be from zero to 1 day, was {OlderThan}.");
+            yield return (P + nameof(OlderThan), $"must be from zero to 1 day, was {OlderThan}.");
         }
 
         if (MaxPerInterval is < 1 or > 1_000_000)
         {
-            problems.Add($"StaleJobReaperOptions.MaxPerInterval must be from 1 to 1000000, was {MaxPerInterval}.");
+            yield return (P + nameof(MaxPerInterval), $"must be from 1 to 1000000, was {MaxPerInterval}.");
         }
 
         foreach (string queue in Queues)
         {
-            try
+            if (!QueueNames.IsValid(queue))
             {
-                QueueNames.ThrowIfInvalid(queue, nameof(Queues));
-            }
-            catch (ArgumentException ex)
-            {
-                problems.Add($"StaleJobReaperOptions.Queues: {ex.Message}");
+                yield return (P + nameof(Queues), $"'{queue}' is not a valid queue name: 1 to {QueueNames.MaxLength} ASCII letters, digits or - _ . : #.");
             }
         }
-
-        return problems;
     }
 }

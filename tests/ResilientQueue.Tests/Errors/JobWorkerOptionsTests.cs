@@ -27,8 +27,8 @@ public sealed class JobWorkerOptionsTests
         { "Backoff null", o => o.Backoff = null!, "JobWorkerOptions.Backoff" },
         { "empty QueueName", o => o.QueueName = string.Empty, "JobWorkerOptions.QueueName" },
         { "QueueName with a space", o => o.QueueName = "my queue", "JobWorkerOptions.QueueName" },
-        { "AdaptiveConcurrency MinLimit 0", o => o.AdaptiveConcurrency = new() { MinLimit = 0 }, "JobWorkerOptions.AdaptiveConcurrency: AdaptiveConcurrencyLimiterOptions.MinLimit" },
-        { "AdaptiveConcurrency MaxLimit 1001", o => o.AdaptiveConcurrency = new() { MaxLimit = 1001 }, "JobWorkerOptions.AdaptiveConcurrency: AdaptiveConcurrencyLimiterOptions.MaxLimit" },
+        { "AdaptiveConcurrency MinLimit 0", o => o.AdaptiveConcurrency = new() { MinLimit = 0 }, "JobWorkerOptions.AdaptiveConcurrency.MinLimit" },
+        { "AdaptiveConcurrency MaxLimit 1001", o => o.AdaptiveConcurrency = new() { MaxLimit = 1001 }, "JobWorkerOptions.AdaptiveConcurrency.MaxLimit" },
         { "ConcurrencyKey without AdaptiveConcurrency", o => o.ConcurrencyKey = _ => "k", "JobWorkerOptions.ConcurrencyKey" },
     };
 
@@ -39,7 +39,8 @@ public sealed class JobWorkerOptionsTests
         JobWorkerOptions options = Valid();
         breakIt(options);
 
-        options.Validate().Should().ContainSingle(scenario).Which.Should().StartWith(option);
+        Problems(options).Should().ContainSingle(scenario).Which.Should().StartWith(option + ": ");
+        FluentActions.Invoking(options.Validate).Should().Throw<InvalidOptionsException>(scenario).Which.OptionName.Should().Be(option);
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public sealed class JobWorkerOptionsTests
     {
         var options = new JobWorkerOptions { QueueName = "", Concurrency = 0, Prefetch = 0, PollInterval = TimeSpan.FromMilliseconds(1) };
 
-        options.Validate().Should().HaveCount(4)
+        Problems(options).Should().HaveCount(4)
             .And.Contain(p => p.StartsWith("JobWorkerOptions.QueueName", StringComparison.Ordinal))
             .And.Contain(p => p.StartsWith("JobWorkerOptions.Concurrency", StringComparison.Ordinal))
             .And.Contain(p => p.StartsWith("JobWorkerOptions.Prefetch", StringComparison.Ordinal))
@@ -59,7 +60,8 @@ public sealed class JobWorkerOptionsTests
     {
         var options = new JobWorkerOptions { QueueName = "emails" };
 
-        options.Validate().Should().BeEmpty();
+        Problems(options).Should().BeEmpty();
+        FluentActions.Invoking(options.Validate).Should().NotThrow();
         options.Concurrency.Should().Be(10);
         options.Prefetch.Should().BeNull();
         options.LeaseDuration.Should().Be(TimeSpan.FromSeconds(30));
@@ -94,8 +96,11 @@ public sealed class JobWorkerOptionsTests
         JobWorkerOptions options = Valid();
         setIt(options);
 
-        options.Validate().Should().BeEmpty(scenario);
+        Problems(options).Should().BeEmpty(scenario);
     }
 
     private static JobWorkerOptions Valid() => new() { QueueName = "worker-options" };
+
+    /// <summary>Every problem, as DI reports them at start-up: <c>Option: what is wrong</c>.</summary>
+    private static List<string> Problems(JobWorkerOptions options) => options.Problems().Select(p => $"{p.Option}: {p.Message}").ToList();
 }

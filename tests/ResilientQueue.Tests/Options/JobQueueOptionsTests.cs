@@ -18,8 +18,8 @@ public sealed class JobQueueOptionsTests
         { o => o.FullWaitTimeout = TimeSpan.Zero, "JobQueueOptions.FullWaitTimeout" },
         { o => o.FullWaitTimeout = TimeSpan.FromHours(2), "JobQueueOptions.FullWaitTimeout" },
         { o => o.BackpressureRetryAfter = TimeSpan.FromMilliseconds(9), "JobQueueOptions.BackpressureRetryAfter" },
-        { o => o.DeadLetter.MaxEntries = 0, "DeadLetterOptions.MaxEntries" },
-        { o => o.DeadLetter.MaxAge = TimeSpan.FromSeconds(1), "DeadLetterOptions.MaxAge" },
+        { o => o.DeadLetter.MaxEntries = 0, "JobQueueOptions.DeadLetter.MaxEntries" },
+        { o => o.DeadLetter.MaxAge = TimeSpan.FromSeconds(1), "JobQueueOptions.DeadLetter.MaxAge" },
     };
 
     [Theory]
