@@ -5,6 +5,16 @@
 local DEST_READY, DEST_DELAYED, DEST_DEAD, DEST_REMOVED = 0, 1, 2, 3
 local ATTEMPTS_KEEP, ATTEMPTS_REFUND, ATTEMPTS_RESET = 0, 1, 2
 
+-- The leases given as n (id, token) pairs from ARGV[first] on: their ids, and per lease whether its token is the job's.
+local function current_leases(lease, first, n)
+  local ids = {}
+  for i = 1, n do ids[i] = ARGV[first + 2 * (i - 1)] end
+  local _, tokens = each_chunk('HMGET', lease, ids)
+  local current = {}
+  for i = 1, n do current[i] = tokens[i] ~= false and tokens[i] == ARGV[first + 1 + 2 * (i - 1)] end
+  return ids, current
+end
+
 -- Ends the leases of jobs: they leave the active set and their tokens are removed.
 local function leave_active(active, lease, ids)
   each_chunk('HDEL', lease, ids)

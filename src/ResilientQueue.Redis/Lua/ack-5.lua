@@ -19,17 +19,11 @@ local now = ARGV[1]
 local retention = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 
-local ids = {}
-for i = 1, n do ids[i] = ARGV[2 + 2 * i] end
-local _, current = each_chunk('HMGET', lease, ids)
+local ids, current = current_leases(lease, 4, n)
 local results, done = {}, {}
 for i = 1, n do
-  if current[i] and current[i] == ARGV[3 + 2 * i] then
-    results[i] = 1
-    done[#done + 1] = ids[i]
-  else
-    results[i] = 0
-  end
+  results[i] = current[i] and 1 or 0
+  if current[i] then done[#done + 1] = ids[i] end
 end
 if #done == 0 then return results end
 

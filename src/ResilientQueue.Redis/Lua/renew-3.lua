@@ -10,19 +10,14 @@
   Returns {r1 .. rn}: 1 renewed, 0 lease lost (nothing changed for that job).
 ]]
 --!include _common.lua
+--!include _transitions.lua
 local active, lease = KEYS[2], KEYS[3]
 local deadline, n = ARGV[1], tonumber(ARGV[2])
-local ids = {}
-for i = 1, n do ids[i] = ARGV[1 + 2 * i] end
-local _, current = each_chunk('HMGET', lease, ids)
+local ids, current = current_leases(lease, 3, n)
 local results, members = {}, {}
 for i = 1, n do
-  if current[i] and current[i] == ARGV[2 + 2 * i] then
-    results[i] = 1
-    members[#members + 1] = deadline; members[#members + 1] = ids[i]
-  else
-    results[i] = 0
-  end
+  results[i] = current[i] and 1 or 0
+  if current[i] then members[#members + 1] = deadline; members[#members + 1] = ids[i] end
 end
 if #members > 0 then each_chunk('ZADD', active, members) end
 return results
