@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using ResilientQueue.Backpressure;
-using ResilientQueue.Errors;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Cli;
@@ -12,16 +11,24 @@ namespace ResilientQueue.Cli;
 /// </summary>
 public static class CliApplication
 {
-    /// <summary>Set to <c>1</c> to print the exception (scrubbed of passwords) after an error line.</summary>
+    /// <summary>
+    /// Set to <c>1</c> to print, after any error line, the whole exception chain behind it and what else explains it
+    /// (e.g. the Redis client's connection log), scrubbed of passwords.
+    /// </summary>
     public const string DebugVariable = "RESQ_DEBUG";
 
+    /// <summary>The operations guide: every command and option, the exit codes, the JSON schemas and the runbooks.</summary>
+    public const string GuideUrl = "https://github.com/resilientqueue/resilientqueue/blob/main/docs/operations.md";
+
     private const string RootDescription =
-        "resq: operate ResilientQueue queues on Redis (status, stale leases, reaping, dead letters, pause/resume).\n" +
+        "resq: operate ResilientQueue queues on Redis (status, stale leases, reaping, dead letters, pause/resume, clear).\n" +
         "Connection: --redis <configuration>, else $RESQ_REDIS, else localhost:6379; passwords are never printed.\n" +
         Durations.Help + "\n" +
-        "Destructive commands (reap without --dry-run, dlq requeue, dlq purge) ask first; pass --yes when stdin is not a terminal.\n" +
+        "Destructive commands (reap without --dry-run, dlq requeue, dlq purge, clear) ask first; pass --yes when stdin is not a terminal.\n" +
         "Exit codes: 0 ok; 1 error (Redis unreachable, credentials rejected, queue or job not found, operation failed); " +
-        "2 usage (bad argument, option, duration or limit; confirmation refused or declined).";
+        "2 usage (bad argument, option, duration or limit; confirmation refused or declined).\n" +
+        "Errors are one line; " + DebugVariable + "=1 adds the underlying exception chain. Tables fit the terminal (COLUMNS overrides its width).\n" +
+        "Guide, JSON schemas and runbooks: " + GuideUrl;
 
     /// <summary>Runs one <c>resq</c> command line.</summary>
     /// <param name="args">The arguments, without the program name.</param>
@@ -62,12 +69,18 @@ public static class CliApplication
         }
         catch (Exception ex)
         {
-            (int code, string message) = Describe(ex);
+            (int code, string message) = Describe(ex, context.Session);
             stderr.WriteLine("error: " + context.Scrub(message));
-            if (code == ExitCodes.Error && context.Environment(DebugVariable) == "1")
+            if (context.Environment(DebugVariable) == "1")
             {
                 stderr.WriteLine(context.Scrub(ex.ToString()));
+                if (ex is CliException { Details: { Length: > 0 } details })
+                {
+                    stderr.WriteLine("StackExchange.Redis connection log:");
+                    stderr.WriteLine(context.Scrub(details.TrimEnd()));
+                }
             }
+
             return code;
         }
     }
@@ -77,7 +90,7 @@ public static class CliApplication
         var root = new RootCommand(RootDescription);
         root.Options.Add(context.RedisOption);
         root.Options.Add(context.JsonOption);
-        foreach (Command command in QueueCommands.Create(context).Concat(StaleCommands.Create(context)).Append(DeadLetterCommands.Create(context)))
+        foreach (Command command in QueueCommands.Create(context).Concat(StaleCommands.Create(context)).Append(DeadLetterCommands.Create(context)).Append(ClearCommand.Create(context)))
         {
             root.Subcommands.Add(command);
         }
@@ -85,19 +98,30 @@ public static class CliApplication
         return root;
     }
 
-    private static (int Code, string Message) Describe(Exception ex) => ex switch
+    /// <summary>The one line of an error: what failed and, briefly, why (the endpoint, the client's failure type, the command).</summary>
+    private static (int Code, string Message) Describe(Exception ex, RedisSession? session)
     {
-        CliException cli => (cli.ExitCode, cli.Message),
-        InvalidOptionsException invalid => (ExitCodes.Usage, Strip(invalid.Message)),
-        ArgumentException argument => (ExitCodes.Usage, Strip(argument.Message)),
-        QueueFullException full => (ExitCodes.Error, full.Message),
-        RedisServerException server when RedisSession.IsAuthFailure(server.Message) => (ExitCodes.Error, "Redis rejected the credentials"),
-        RedisServerException server => (ExitCodes.Error, "Redis answered with an error: " + server.Message),
-        RedisTimeoutException => (ExitCodes.Error, "Redis did not answer in time"),
-        RedisConnectionException => (ExitCodes.Error, "lost the connection to Redis"),
-        OperationCanceledException => (ExitCodes.Error, "cancelled"),
-        _ => (ExitCodes.Error, $"unexpected {ex.GetType().Name}: {ex.Message}"),
-    };
+        string at = session is null ? string.Empty : " at " + session.Endpoints;
+        return ex switch
+        {
+            CliException cli => (cli.ExitCode, cli.Message),
+            InvalidOptionsException invalid => (ExitCodes.Usage, Strip(invalid.Message)),
+            PayloadTooLargeException tooLarge => (ExitCodes.Usage, tooLarge.Message),
+            ArgumentException argument => (ExitCodes.Usage, Strip(argument.Message)),
+            QueueFullException full => (ExitCodes.Error, full.Message),
+            ResilientQueueException other => (ExitCodes.Error, other.Message),
+            RedisServerException or RedisConnectionException when IsCredentialsRejected(ex) =>
+                (ExitCodes.Error, session?.CredentialsRejected(ex).Message ?? "Redis rejected the credentials"),
+            RedisServerException server => (ExitCodes.Error, $"Redis{at} answered with an error: {server.Message}"),
+            RedisTimeoutException timeout => (ExitCodes.Error, RedisSession.TimedOut(timeout, session?.Endpoints, session?.TimeoutMs)),
+            RedisConnectionException connection => (ExitCodes.Error, $"lost the connection to Redis{at} ({connection.FailureType})"),
+            OperationCanceledException => (ExitCodes.Error, "cancelled"),
+            _ => (ExitCodes.Error, $"unexpected {ex.GetType().Name}: {ex.Message}"),
+        };
+    }
+
+    private static bool IsCredentialsRejected(Exception ex) =>
+        ex is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } || RedisSession.IsAuthFailure(ex.Message);
 
     // ArgumentException appends " (Parameter 'x')"; the first part is the message.
     private static string Strip(string message) =>

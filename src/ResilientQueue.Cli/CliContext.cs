@@ -14,11 +14,25 @@ internal sealed class CliContext
     public const string RedisVariable = "RESQ_REDIS";
     public const string DefaultRedis = "localhost:6379";
 
+    /// <summary>The environment variable that sets the width of tables (as for <c>ls</c>), e.g. <c>COLUMNS=120</c>.</summary>
+    public const string ColumnsVariable = "COLUMNS";
+
+    /// <summary>The header of the column of job ids: it never wraps, so an id stays on one line and can be copied.</summary>
+    public const string JobIdColumn = "Job ID";
+
+    /// <summary>Tables are never narrower than this (an id column and a few others fit).</summary>
+    private const int MinWidth = 80;
+
+    /// <summary>The width of tables when stdout is not a terminal and <see cref="ColumnsVariable"/> is not set.</summary>
+    private const int RedirectedWidth = 200;
+
+    // Property names are camelCase; enum values keep their .NET names (RateLimited, DeadLettered), as tables, logs,
+    // the library's docs and --category spell them.
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // stdout, never HTML: keep ' < > & readable
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter() },
     };
 
     private readonly Func<string, string?> _environment;
@@ -58,13 +72,17 @@ internal sealed class CliContext
 
     public Option<bool> JsonOption { get; } = new("--json")
     {
-        Description = "Print one JSON document (camelCase) on stdout instead of tables; see docs/operations.md for the schema.",
+        Description = "Print one JSON document on stdout instead of tables (camelCase properties; enum values as tables show them, e.g. RateLimited). Schemas: " + CliApplication.GuideUrl + "#json-output",
         Recursive = true,
     };
 
     /// <summary>The table console, writing plain text (no ANSI codes) to <see cref="Out"/>.</summary>
     public IAnsiConsole Console => _console.Value;
 
+    /// <summary>The command's connection, once made (for error messages that name the endpoints).</summary>
+    public RedisSession? Session => _session;
+
+    /// <summary>Connects for the command; dispose the session (it disposes the queues it opened) when the command ends.</summary>
     public async Task<RedisSession> ConnectAsync(ParseResult parse)
     {
         string configuration = parse.GetValue(RedisOption) is { Length: > 0 } given
@@ -110,12 +128,13 @@ internal sealed class CliContext
         }
     }
 
+    /// <summary>A table with these column headers; the <see cref="JobIdColumn"/> never wraps (the other columns wrap to fit).</summary>
     public static Table Table(params string[] columns)
     {
         var table = new Table().Border(TableBorder.Rounded);
         foreach (string column in columns)
         {
-            table.AddColumn(new TableColumn(new Text(column)));
+            table.AddColumn(new TableColumn(new Text(column)) { NoWrap = column == JobIdColumn });
         }
 
         return table;
@@ -152,13 +171,19 @@ internal sealed class CliContext
         return console;
     }
 
+    /// <summary><c>COLUMNS</c> when set, else the terminal's width, else (stdout redirected) 200; never less than 80.</summary>
     private int TerminalWidth()
     {
+        if (int.TryParse(_environment(ColumnsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out int columns) && columns > 0)
+        {
+            return Math.Max(MinWidth, columns);
+        }
+
         if (ReferenceEquals(Out, System.Console.Out) && !System.Console.IsOutputRedirected)
         {
             try
             {
-                return Math.Max(80, System.Console.WindowWidth);
+                return Math.Max(MinWidth, System.Console.WindowWidth);
             }
             catch (IOException)
             {
@@ -166,6 +191,6 @@ internal sealed class CliContext
             }
         }
 
-        return 200;
+        return RedirectedWidth;
     }
 }

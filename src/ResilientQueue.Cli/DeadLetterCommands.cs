@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Serialization;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
-using ResilientQueue.Redis.Lists;
 
 namespace ResilientQueue.Cli;
 
@@ -57,8 +56,8 @@ internal static class DeadLetterCommands
         command.Options.Add(cursor);
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             DeadLetterPage page;
             try
             {
@@ -72,7 +71,7 @@ internal static class DeadLetterCommands
             }
             catch (InvalidOptionsException ex) when (ex.OptionName == "DeadLetterQuery.Cursor")
             {
-                throw CliException.Usage($"invalid --cursor '{parse.GetValue(cursor)}': pass the nextCursor a previous 'resq dlq list' printed");
+                throw CliException.Usage($"invalid --cursor '{parse.GetValue(cursor)}': pass the nextCursor a previous 'resq dlq list' printed", ex);
             }
 
             DateTimeOffset now = context.Clock.GetUtcNow();
@@ -95,7 +94,7 @@ internal static class DeadLetterCommands
             }
             else
             {
-                var table = CliContext.Table("Job ID", "Dead-lettered at", "Age", "Category", "Attempts", "Reason");
+                var table = CliContext.Table(CliContext.JobIdColumn, "Dead-lettered at", "Age", "Category", "Attempts", "Reason");
                 foreach (DeadLetterSummaryDocument e in document.Entries)
                 {
                     CliContext.AddRow(table, e.JobId, e.DeadLetteredAt, TimeSpan.FromSeconds(e.AgeSeconds), e.Category, $"{e.Attempts}/{e.MaxAttempts}", Truncate(e.Reason, MaxReasonChars));
@@ -124,8 +123,8 @@ internal static class DeadLetterCommands
         command.Arguments.Add(jobId);
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             string id = parse.GetValue(jobId)!;
             DeadLetterEntry entry = await q.DeadLetters.GetAsync(id) ?? throw await NotDeadLetteredAsync(q, id);
             DeadLetterDetailDocument document = Detail(entry, context.Clock.GetUtcNow());
@@ -136,7 +135,7 @@ internal static class DeadLetterCommands
             }
 
             var fields = CliContext.Table("Field", "Value");
-            CliContext.AddRow(fields, "Job ID", document.JobId);
+            CliContext.AddRow(fields, CliContext.JobIdColumn, document.JobId);
             CliContext.AddRow(fields, "Queue", document.Queue);
             CliContext.AddRow(fields, "Dead-lettered at", $"{CliContext.Time(document.DeadLetteredAt)} ({Durations.Format(TimeSpan.FromSeconds(document.AgeSeconds))} ago)");
             CliContext.AddRow(fields, "Reason", document.Reason);
@@ -182,7 +181,7 @@ internal static class DeadLetterCommands
         Option<TimeSpan?> olderThan = StaleCommands.OlderThanOption("With --all: only entries dead-lettered at least this long ago.");
         var resetAttempts = new Option<bool>("--reset-attempts") { Description = "Give the jobs all their attempts again; without it an exhausted job gets exactly one more attempt." };
         Option<bool> yes = StaleCommands.YesOption();
-        var command = new Command("requeue", "Move dead-letter entries back to ready, each exactly once (atomic per entry); reports requeued / notDeadLettered / notFound counts.");
+        var command = new Command("requeue", "Move dead-letter entries back to ready, each exactly once (atomic per entry); with --all it reports how many were requeued, not dead-lettered (someone else was first) and not found.");
         command.Arguments.Add(queue);
         command.Arguments.Add(jobId);
         command.Options.Add(all);
@@ -204,20 +203,21 @@ internal static class DeadLetterCommands
         });
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             string? single = parse.GetValue(jobId);
             bool reset = parse.GetValue(resetAttempts);
             var results = new List<RequeuedJobDocument>();
             List<string> ids;
             if (single is not null)
             {
-                ids = [single];
+                // One entry: any outcome but Requeued is an error, reported on stderr alone (nothing on stdout).
                 if (await q.DeadLetters.GetAsync(single) is null)
                 {
-                    results.Add(new RequeuedJobDocument(single, await q.GetJobAsync(single) is null ? RequeueResult.NotFound : RequeueResult.NotDeadLettered));
-                    ids.Clear();
+                    throw await NotDeadLetteredAsync(q, single);
                 }
+
+                ids = [single];
             }
             else
             {
@@ -231,8 +231,16 @@ internal static class DeadLetterCommands
                     $"requeue {(single is not null ? $"dead-letter entry '{single}'" : CliContext.Plural(ids.Count, "dead-letter entry", "dead-letter entries"))} of queue '{q.Name}'{(reset ? " with their attempts reset" : string.Empty)}");
                 foreach (string id in ids)
                 {
-                    results.Add(new RequeuedJobDocument(id, await q.DeadLetters.RequeueAsync(id, reset)));
+                    results.Add(new RequeuedJobDocument(id, (await q.DeadLetters.RequeueAsync(id, reset)).Outcome));
                 }
+            }
+
+            if (single is not null && results[0].Result != RequeueOutcome.Requeued)
+            {
+                // Someone else requeued (or purged) it between the look-up and the requeue.
+                throw results[0].Result == RequeueOutcome.NotFound
+                    ? CliException.Error($"job '{single}' not found in queue '{q.Name}'")
+                    : CliException.Error($"job '{single}' of queue '{q.Name}' is not in the dead-letter store (already requeued?)");
             }
 
             var document = new RequeueDocument(q.Name, reset, results);
@@ -244,16 +252,13 @@ internal static class DeadLetterCommands
             {
                 context.Line($"no dead-letter entry of queue '{q.Name}' matches; nothing changed");
             }
+            else if (single is not null)
+            {
+                context.Line($"requeued job '{single}' of queue '{q.Name}'{(reset ? " with its attempts reset" : string.Empty)}");
+            }
             else
             {
                 context.Line($"requeued {document.Requeued} of {CliContext.Plural(document.Matched, "entry", "entries")} of queue '{q.Name}' (not dead-lettered: {document.NotDeadLettered}, not found: {document.NotFound})");
-            }
-
-            if (single is not null && results[0].Result != RequeueResult.Requeued)
-            {
-                throw results[0].Result == RequeueResult.NotFound
-                    ? CliException.Error($"job '{single}' not found in queue '{q.Name}'")
-                    : CliException.Error($"job '{single}' of queue '{q.Name}' is not in the dead-letter store (already requeued?)");
             }
 
             return ExitCodes.Ok;
@@ -284,11 +289,11 @@ internal static class DeadLetterCommands
         });
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             string? single = parse.GetValue(jobId);
             TimeSpan? age = parse.GetValue(olderThan);
-            string mode = single is not null ? "job" : age is not null ? "olderThan" : "all";
+            PurgeMode mode = single is not null ? PurgeMode.Job : age is not null ? PurgeMode.OlderThan : PurgeMode.All;
             long matching = single is not null
                 ? (await q.DeadLetters.GetAsync(single) is null ? throw await NotDeadLetteredAsync(q, single) : 1)
                 : age is not null ? (await MatchingIdsAsync(q.DeadLetters, null, age)).Count : await q.DeadLetters.CountAsync();
@@ -343,7 +348,7 @@ internal static class DeadLetterCommands
         return ids.Count > MaxBulkEntries ? ids.GetRange(0, MaxBulkEntries) : ids;
     }
 
-    private static async Task<CliException> NotDeadLetteredAsync(RedisListJobQueue queue, string jobId) =>
+    private static async Task<CliException> NotDeadLetteredAsync(IJobQueueAdmin queue, string jobId) =>
         await queue.GetJobAsync(jobId) is { } job
             ? CliException.Error($"job '{jobId}' of queue '{queue.Name}' is not in the dead-letter store (it is {job.State})")
             : CliException.Error($"job '{jobId}' not found in queue '{queue.Name}'");
@@ -420,15 +425,28 @@ internal sealed record RequeueDocument(string Queue, bool ResetAttempts, [proper
 {
     public int Matched => Jobs.Count;
 
-    public int Requeued => Jobs.Count(j => j.Result == RequeueResult.Requeued);
+    public int Requeued => Jobs.Count(j => j.Result == RequeueOutcome.Requeued);
 
-    public int NotDeadLettered => Jobs.Count(j => j.Result == RequeueResult.NotDeadLettered);
+    public int NotDeadLettered => Jobs.Count(j => j.Result == RequeueOutcome.NotDeadLettered);
 
-    public int NotFound => Jobs.Count(j => j.Result == RequeueResult.NotFound);
+    public int NotFound => Jobs.Count(j => j.Result == RequeueOutcome.NotFound);
 }
 
-/// <summary>What requeue did with one entry: <c>requeued</c>, <c>notDeadLettered</c> or <c>notFound</c>.</summary>
-internal sealed record RequeuedJobDocument(string JobId, RequeueResult Result);
+/// <summary>What requeue did with one entry: <c>Requeued</c>, <c>NotDeadLettered</c> or <c>NotFound</c>.</summary>
+internal sealed record RequeuedJobDocument(string JobId, RequeueOutcome Result);
 
-/// <summary>The JSON of <c>resq dlq purge</c>; <c>mode</c> is <c>job</c>, <c>olderThan</c> or <c>all</c>.</summary>
-internal sealed record PurgeDocument(string Queue, string Mode, string? JobId, double? OlderThanSeconds, long Purged);
+/// <summary>What <c>resq dlq purge</c> deleted: one entry, the entries older than an age, or all of them.</summary>
+internal enum PurgeMode
+{
+    /// <summary>The entry of one job id.</summary>
+    Job,
+
+    /// <summary>The entries dead-lettered at least <c>--older-than</c> ago.</summary>
+    OlderThan,
+
+    /// <summary>Every entry.</summary>
+    All,
+}
+
+/// <summary>The JSON of <c>resq dlq purge</c>; <c>mode</c> is <c>Job</c> (with <c>jobId</c>), <c>OlderThan</c> (with <c>olderThanSeconds</c>) or <c>All</c>.</summary>
+internal sealed record PurgeDocument(string Queue, PurgeMode Mode, string? JobId, double? OlderThanSeconds, long Purged);

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using ResilientQueue.Redis.Lists;
 
 namespace ResilientQueue.Cli;
 
@@ -43,8 +42,8 @@ internal static class QueueCommands
         command.Arguments.Add(queue);
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             if (pause)
             {
                 await q.PauseAsync();
@@ -86,11 +85,11 @@ internal static class QueueCommands
             }
             catch (JsonException ex)
             {
-                throw CliException.Usage($"--payload is not valid JSON: {ex.Message}");
+                throw CliException.Usage($"--payload is not valid JSON: {ex.Message}", ex);
             }
 
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = session.CreateQueue(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobProducer q = session.CreateQueue(parse.GetValue(queue)!);
             bool created = !await session.QueueExistsAsync(q.Name);
             EnqueueResult result = await q.EnqueueAsync(Encoding.UTF8.GetBytes(json));
             if (context.Json(parse))
@@ -109,19 +108,17 @@ internal static class QueueCommands
 
     private static async Task<int> ShowStatusAsync(CliContext context, ParseResult parse, string? queueName)
     {
-        using RedisSession session = await context.ConnectAsync(parse);
+        await using RedisSession session = await context.ConnectAsync(parse);
         var statuses = new List<QueueStatusDocument>();
         if (queueName is not null)
         {
-            using RedisListJobQueue q = await session.OpenQueueAsync(queueName);
-            statuses.Add(await ReadStatusAsync(q));
+            statuses.Add(await ReadStatusAsync(await session.OpenQueueAsync(queueName)));
         }
         else
         {
-            foreach (string name in await session.DiscoverQueuesAsync())
+            foreach (string name in await session.ListQueuesAsync())
             {
-                using RedisListJobQueue q = session.CreateQueue(name);
-                statuses.Add(await ReadStatusAsync(q));
+                statuses.Add(await session.UseQueueAsync(name, ReadStatusAsync));
             }
         }
 
@@ -170,7 +167,7 @@ internal static class QueueCommands
 
     public static string StaleText(int count, bool capped) => capped ? $"{count}+" : CliContext.Cell(count);
 
-    private static async Task<QueueStatusDocument> ReadStatusAsync(RedisListJobQueue queue)
+    private static async Task<QueueStatusDocument> ReadStatusAsync(IJobQueueAdmin queue)
     {
         QueueStatus status = await queue.GetStatusAsync();
         int stale = (await queue.ReapExpiredAsync(StaleScanLimit, dryRun: true)).Count;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
-using ResilientQueue.Redis.Lists;
 
 namespace ResilientQueue.Cli;
 
@@ -32,8 +31,8 @@ internal static class StaleCommands
         command.Options.Add(olderThan);
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             TimeSpan minAge = parse.GetValue(olderThan) ?? TimeSpan.Zero;
             IReadOnlyList<ReapedJob> jobs = await q.ReapExpiredAsync(QueueCommands.StaleScanLimit, minAge, dryRun: true);
             var document = new ReapDocument(q.Name, DryRun: true, Durations.Seconds(minAge), jobs.Count >= QueueCommands.StaleScanLimit, ToRows(jobs, context.Clock));
@@ -70,8 +69,8 @@ internal static class StaleCommands
         command.Options.Add(yes);
         command.SetAction(async (parse, _) =>
         {
-            using RedisSession session = await context.ConnectAsync(parse);
-            using RedisListJobQueue q = await session.OpenQueueAsync(parse.GetValue(queue)!);
+            await using RedisSession session = await context.ConnectAsync(parse);
+            IJobQueueAdmin q = await session.OpenQueueAsync(parse.GetValue(queue)!);
             TimeSpan minAge = parse.GetValue(olderThan) ?? TimeSpan.Zero;
             IReadOnlyList<ReapedJob> preview = await q.ReapExpiredAsync(QueueCommands.StaleScanLimit, minAge, dryRun: true);
             bool previewCapped = preview.Count >= QueueCommands.StaleScanLimit;
@@ -141,7 +140,7 @@ internal static class StaleCommands
 
     private static void WriteJobs(CliContext context, ReapDocument document)
     {
-        var table = CliContext.Table("Job ID", "Attempts", "Lease expired at", "Stale for", document.DryRun ? "Reap would" : "Done");
+        var table = CliContext.Table(CliContext.JobIdColumn, "Attempts", "Lease expired at", "Stale for", document.DryRun ? "Reap would" : "Done");
         foreach (ReapedJobDocument job in document.Jobs.Take(MaxTableRows))
         {
             CliContext.AddRow(
@@ -175,5 +174,5 @@ internal sealed record ReapDocument(string Queue, bool DryRun, double OlderThanS
     public int DeadLettered => Jobs.Count(j => j.Action == ReapAction.DeadLettered);
 }
 
-/// <summary>One job past its lease; <c>action</c> is what was (or would be) done: <c>requeued</c> or <c>deadLettered</c>.</summary>
+/// <summary>One job past its lease; <c>action</c> is what was (or would be) done: <c>Requeued</c> or <c>DeadLettered</c>.</summary>
 internal sealed record ReapedJobDocument(string JobId, int Attempts, int MaxAttempts, DateTimeOffset LeaseExpiredAt, double StaleForSeconds, ReapAction Action);

@@ -37,7 +37,7 @@ public sealed class CliDeadLetterCommandTests(RedisServerFixture redis) : CliTes
         validation.ExitCode.Should().Be(0, validation.ToString());
         JsonElement entry = validation.Json.GetProperty("entries").EnumerateArray().Single();
         entry.GetProperty("jobId").GetString().Should().Be(old);
-        entry.GetProperty("category").GetString().Should().Be("validation");
+        entry.GetProperty("category").GetString().Should().Be("Validation");
         entry.GetProperty("reason").GetString().Should().Be("poison order");
         entry.GetProperty("attempts").GetInt32().Should().Be(1);
         entry.GetProperty("maxAttempts").GetInt32().Should().Be(5);
@@ -112,15 +112,15 @@ public sealed class CliDeadLetterCommandTests(RedisServerFixture redis) : CliTes
         JsonElement doc = result.Json;
         doc.GetProperty("jobId").GetString().Should().Be(jobId);
         doc.GetProperty("queue").GetString().Should().Be("files");
-        doc.GetProperty("category").GetString().Should().Be("database");
+        doc.GetProperty("category").GetString().Should().Be("Database");
         doc.GetProperty("attempts").GetInt32().Should().Be(2);
         doc.GetProperty("maxAttempts").GetInt32().Should().Be(2);
         doc.GetProperty("lastError").GetString().Should().Be("System.IO.IOException: disk still full");
-        doc.GetProperty("lastErrorCategory").GetString().Should().Be("database");
+        doc.GetProperty("lastErrorCategory").GetString().Should().Be("Database");
         JsonElement[] failures = [.. doc.GetProperty("failures").EnumerateArray()];
         failures.Select(f => f.GetProperty("error").GetString()).Should().Equal("System.IO.IOException: disk full", "System.IO.IOException: disk still full");
         failures.Select(f => f.GetProperty("attempt").GetInt32()).Should().Equal(1, 2);
-        failures.Select(f => f.GetProperty("category").GetString()).Should().Equal("transient", "database");
+        failures.Select(f => f.GetProperty("category").GetString()).Should().Equal("Transient", "Database");
         doc.GetProperty("firstFailureAt").GetDateTimeOffset().Should().Be(failures[0].GetProperty("at").GetDateTimeOffset());
         doc.GetProperty("lastFailureAt").GetDateTimeOffset().Should().Be(failures[1].GetProperty("at").GetDateTimeOffset());
         doc.GetProperty("reason").GetString().Should().NotBeNullOrEmpty();
@@ -160,7 +160,7 @@ public sealed class CliDeadLetterCommandTests(RedisServerFixture redis) : CliTes
         (doc.GetProperty("matched").GetInt32(), doc.GetProperty("requeued").GetInt32(), doc.GetProperty("notDeadLettered").GetInt32(), doc.GetProperty("notFound").GetInt32())
             .Should().Be((1, 1, 0, 0));
         doc.GetProperty("resetAttempts").GetBoolean().Should().BeFalse();
-        doc.GetProperty("jobs")[0].GetProperty("result").GetString().Should().Be("requeued");
+        doc.GetProperty("jobs")[0].GetProperty("result").GetString().Should().Be("Requeued");
         QueueStatus status = await StatusAsync("orders");
         (status.Ready, status.Dead).Should().Be((1, 1));
     }
@@ -188,20 +188,46 @@ public sealed class CliDeadLetterCommandTests(RedisServerFixture redis) : CliTes
     }
 
     [Fact]
-    public async Task Requeue_AlreadyRequeuedOrUnknownJob_ReportsItWithExitCode1()
+    public async Task Requeue_AlreadyRequeuedOrUnknownJob_IsExitCode1WithOnlyTheErrorOnStderr()
     {
         (string old, _) = await SeedDeadLettersAsync("orders");
-        await ResqAsync("dlq", "requeue", "orders", old, "--yes");
+        CliResult first = await ResqAsync("dlq", "requeue", "orders", old, "--yes");
 
-        CliResult again = await ResqAsync("dlq", "requeue", "orders", old, "--json");
-        CliResult unknown = await ResqAsync("dlq", "requeue", "orders", "0000000000000000000000000000abcd", "--json");
+        CliResult again = await ResqAsync("dlq", "requeue", "orders", old, "--yes");
+        CliResult againJson = await ResqAsync("dlq", "requeue", "orders", old, "--yes", "--json");
+        CliResult unknown = await ResqAsync("dlq", "requeue", "orders", "0000000000000000000000000000abcd", "--yes");
+        CliResult unknownJson = await ResqAsync("dlq", "requeue", "orders", "0000000000000000000000000000abcd", "--yes", "--json");
 
-        again.ExitCode.Should().Be(1);
-        again.Json.GetProperty("notDeadLettered").GetInt32().Should().Be(1);
-        again.Stderr.Should().Contain("is not in the dead-letter store");
-        unknown.ExitCode.Should().Be(1);
-        unknown.Json.GetProperty("notFound").GetInt32().Should().Be(1);
-        unknown.Stderr.Should().Contain("not found in queue 'orders'");
+        first.ExitCode.Should().Be(0, first.ToString());
+        first.Stdout.Should().Be($"requeued job '{old}' of queue 'orders'" + Environment.NewLine);
+        foreach (CliResult result in new[] { again, againJson })
+        {
+            result.ExitCode.Should().Be(1);
+            result.Stdout.Should().BeEmpty("a failed single-id requeue prints no \"requeued 0 of 1\" summary beside its error");
+            result.Stderr.Should().Be($"error: job '{old}' of queue 'orders' is not in the dead-letter store (it is Ready)" + Environment.NewLine);
+        }
+
+        foreach (CliResult result in new[] { unknown, unknownJson })
+        {
+            result.ExitCode.Should().Be(1);
+            result.Stdout.Should().BeEmpty();
+            result.Stderr.Should().Be("error: job '0000000000000000000000000000abcd' not found in queue 'orders'" + Environment.NewLine);
+        }
+    }
+
+    [Fact]
+    public async Task Requeue_All_KeepsItsSummaryOnStdout()
+    {
+        (string old, string recent) = await SeedDeadLettersAsync("orders");
+
+        CliResult result = await ResqAsync("dlq", "requeue", "orders", "--all", "--yes");
+        CliResult nothingLeft = await ResqAsync("dlq", "requeue", "orders", "--all", "--yes", "--json");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Stdout.Should().Be("requeued 2 of 2 entries of queue 'orders' (not dead-lettered: 0, not found: 0)" + Environment.NewLine);
+        nothingLeft.ExitCode.Should().Be(0, nothingLeft.ToString());
+        nothingLeft.Json.GetProperty("matched").GetInt32().Should().Be(0);
+        (await StatusAsync("orders")).Ready.Should().Be(2, $"{old} and {recent} are back");
     }
 
     [Fact]
@@ -250,7 +276,7 @@ public sealed class CliDeadLetterCommandTests(RedisServerFixture redis) : CliTes
         refused.ExitCode.Should().Be(2);
         refused.Stderr.Should().Contain("refusing to purge 1 dead-letter entry of queue 'orders' dead-lettered at least 30m ago for good without --yes");
         result.ExitCode.Should().Be(0, result.ToString());
-        result.Json.GetProperty("mode").GetString().Should().Be("olderThan");
+        result.Json.GetProperty("mode").GetString().Should().Be("OlderThan");
         result.Json.GetProperty("olderThanSeconds").GetDouble().Should().Be(1800);
         result.Json.GetProperty("purged").GetInt64().Should().Be(1);
         using RedisListJobQueue q = Queue("orders");
@@ -276,7 +302,7 @@ public sealed class CliDeadLetterCommandTests(RedisServerFixture redis) : CliTes
         declined.ExitCode.Should().Be(2);
         declined.Stderr.Should().StartWith("Purge 1 dead-letter entry of queue 'orders' for good? [y/N] ");
         all.ExitCode.Should().Be(0, all.ToString());
-        all.Json.GetProperty("mode").GetString().Should().Be("all");
+        all.Json.GetProperty("mode").GetString().Should().Be("All");
         all.Json.GetProperty("purged").GetInt64().Should().Be(1);
         (await StatusAsync("orders")).Dead.Should().Be(0);
     }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using FluentAssertions;
 using ResilientQueue.Redis.Lists;
 using ResilientQueue.Redis.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Cli;
 
@@ -23,10 +24,92 @@ public sealed class CliErrorTests(RedisServerFixture redis) : CliTestBase(redis)
         CliResult result = await RunAsync(["queues"], string.Empty, stdinIsTerminal: false, redis: $"127.0.0.1:{port},password={WrongPassword}");
 
         result.ExitCode.Should().Be(1);
-        result.Stderr.Should().Be($"error: cannot reach Redis at 127.0.0.1:{port}" + Environment.NewLine);
+        result.Stderr.Should().Be($"error: cannot reach Redis at 127.0.0.1:{port} (connection refused)" + Environment.NewLine);
         result.Stdout.Should().BeEmpty();
         (result.Stdout + result.Stderr).Should().NotContain(WrongPassword);
         stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the connect timeout is short");
+    }
+
+    [Fact]
+    public async Task UnreachableRedis_WithDebug_PrintsTheSocketErrorAndTheClientsConnectionLogNotThePassword()
+    {
+        int port = FreeLoopbackPort();
+
+        CliResult result = await RunAsync(["queues"], string.Empty, stdinIsTerminal: false, redis: $"127.0.0.1:{port},password={WrongPassword}", environment: Debug);
+
+        result.ExitCode.Should().Be(1);
+        result.Stderr.Should().StartWith($"error: cannot reach Redis at 127.0.0.1:{port} (connection refused)" + Environment.NewLine);
+        result.Stderr.Should().ContainAll("System.Net.Sockets.SocketException", "Connection refused", "StackExchange.Redis connection log:", $"127.0.0.1:{port}/Interactive: Connecting");
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().NotContain(WrongPassword);
+    }
+
+    [Fact]
+    public async Task Timeout_NamesTheEndpointCommandAndTimeout_AndDebugPrintsTheRedisTimeoutException()
+    {
+        await using RedisServerProcess server = await RedisServerProcess.StartAsync();
+        await using ConnectionMultiplexer admin = await ConnectWithQueueAsync(server, "orders");
+
+        // Scripts are writes: a WRITE pause holds the status script (EVALSHA) while the connection itself works.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "20000", "WRITE");
+        CliResult plain = await RunAsync(["status", "orders"], string.Empty, stdinIsTerminal: false, redis: $"{server.EndPoint},syncTimeout=300");
+        CliResult debug = await RunAsync(["status", "orders"], string.Empty, stdinIsTerminal: false, redis: $"{server.EndPoint},syncTimeout=300", environment: Debug);
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "UNPAUSE");
+
+        string line = $"error: Redis at {server.EndPoint} did not answer EVALSHA within 300 ms (the server is busy or blocked; if it is only slow, raise asyncTimeout= in --redis)" + Environment.NewLine;
+        plain.ExitCode.Should().Be(1, plain.ToString());
+        plain.Stderr.Should().Be(line);
+        plain.Stdout.Should().BeEmpty();
+        debug.ExitCode.Should().Be(1, debug.ToString());
+        debug.Stderr.Should().StartWith(line).And.Contain("StackExchange.Redis.RedisTimeoutException").And.Contain("command=EVALSHA");
+    }
+
+    [Fact]
+    public async Task LostConnection_NamesTheEndpointAndFailureType_AndDebugPrintsTheRedisConnectionException()
+    {
+        await using RedisServerProcess server = await RedisServerProcess.StartAsync();
+        await using ConnectionMultiplexer admin = await ConnectWithQueueAsync(server, "orders");
+
+        CliResult plain = await KillDuringStatusAsync(server, admin, debug: false);
+        CliResult debug = await KillDuringStatusAsync(server, admin, debug: true);
+
+        string start = $"error: lost the connection to Redis at {server.EndPoint} (";
+        plain.ExitCode.Should().Be(1, plain.ToString());
+        plain.Stderr.Should().StartWith(start).And.EndWith(")" + Environment.NewLine);
+        plain.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle("without RESQ_DEBUG an error is one line");
+        plain.Stdout.Should().BeEmpty();
+        debug.ExitCode.Should().Be(1, debug.ToString());
+        debug.Stderr.Should().StartWith(start).And.Contain("StackExchange.Redis.RedisConnectionException").And.Contain("EVALSHA");
+    }
+
+    [Fact]
+    public async Task RejectedCredentials_WithDebug_PrintTheCauseButNeverThePassword()
+    {
+        await using RedisServerProcess server = await RedisServerProcess.StartAsync(new RedisServerProcessOptions { ExtraArguments = ["--requirepass", Password], Password = Password });
+
+        CliResult wrong = await RunAsync(["queues"], string.Empty, stdinIsTerminal: false, redis: $"127.0.0.1:{server.Port},password={WrongPassword}", environment: Debug);
+        CliResult none = await RunAsync(["queues"], string.Empty, stdinIsTerminal: false, redis: $"127.0.0.1:{server.Port}", environment: Debug);
+
+        wrong.ExitCode.Should().Be(1);
+        wrong.Stderr.Should().StartWith($"error: Redis rejected the credentials (at 127.0.0.1:{server.Port}); check the password/user in --redis or RESQ_REDIS" + Environment.NewLine);
+        none.ExitCode.Should().Be(1);
+        none.Stderr.Should().StartWith($"error: Redis rejected the credentials (at 127.0.0.1:{server.Port}; no password was given); check the password/user in --redis or RESQ_REDIS" + Environment.NewLine);
+        foreach (CliResult result in new[] { wrong, none })
+        {
+            result.Stderr.Should().Contain("NOAUTH Authentication required", "the server's reply behind the error is shown");
+            result.Stderr.Should().NotContain(WrongPassword).And.NotContain(Password);
+        }
+    }
+
+    [Fact]
+    public async Task UsageError_WithDebug_PrintsTheExceptionBehindIt()
+    {
+        await SeedDeadLettersAsync("orders");
+
+        CliResult result = await RunAsync(["dlq", "list", "orders", "--cursor", "nonsense"], string.Empty, stdinIsTerminal: false, redis: Redis.Configuration, environment: Debug);
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Should().StartWith("error: invalid --cursor 'nonsense'").And.Contain("ResilientQueue.InvalidOptionsException");
     }
 
     [Fact]
@@ -77,7 +160,7 @@ public sealed class CliErrorTests(RedisServerFixture redis) : CliTestBase(redis)
             await q.EnqueueAsync(Payload("{}"));
         }
 
-        foreach (string[] args in new[] { ["status", "ordres"], ["stale", "ordres"], ["reap", "ordres", "--yes"], ["dlq", "list", "ordres"], ["pause", "ordres"], new[] { "dlq", "purge", "ordres", "--all", "--yes" } })
+        foreach (string[] args in new[] { ["status", "ordres"], ["stale", "ordres"], ["reap", "ordres", "--yes"], ["dlq", "list", "ordres"], ["pause", "ordres"], ["dlq", "purge", "ordres", "--all", "--yes"], new[] { "clear", "ordres", "--yes" } })
         {
             CliResult result = await ResqAsync(args);
 
@@ -123,6 +206,44 @@ public sealed class CliErrorTests(RedisServerFixture redis) : CliTestBase(redis)
         none.Stderr.Should().StartWith("error: ");
         unknown.ExitCode.Should().Be(2);
         unknown.Stderr.Should().Contain("frobnicate");
+    }
+
+    private static string? Debug(string name) => name == "RESQ_DEBUG" ? "1" : null;
+
+    /// <summary>An admin connection (CLIENT PAUSE, KILL) to a server of the test's own, on which the queue holds one job.</summary>
+    private static async Task<ConnectionMultiplexer> ConnectWithQueueAsync(RedisServerProcess server, string queue)
+    {
+        ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(server.EndPoint + ",allowAdmin=true");
+        using var q = new RedisListJobQueue(admin, queue);
+        await q.EnqueueAsync(Payload("{}"));
+        return admin;
+    }
+
+    /// <summary>Runs <c>resq status orders</c> while writes are paused, and kills its connection once its script is held.</summary>
+    private async Task<CliResult> KillDuringStatusAsync(RedisServerProcess server, ConnectionMultiplexer admin, bool debug)
+    {
+        IDatabase db = admin.GetDatabase();
+        await db.ExecuteAsync("CLIENT", "PAUSE", "20000", "WRITE");
+        try
+        {
+            Task<CliResult> run = RunAsync(["status", "orders"], string.Empty, stdinIsTerminal: false, redis: server.EndPoint, environment: debug ? Debug : _ => null);
+            string? id = null;
+            for (int i = 0; i < 200 && id is null && !run.IsCompleted; i++)
+            {
+                string clients = (string)(await db.ExecuteAsync("CLIENT", "LIST"))!;
+                id = clients.Split('\n').Where(c => c.Contains(" name=resq ", StringComparison.Ordinal) && c.Contains(" cmd=evalsha ", StringComparison.Ordinal))
+                    .Select(c => c.Split(' ')[0]["id=".Length..]).FirstOrDefault();
+                await Task.Delay(25);
+            }
+
+            id.Should().NotBeNull("resq's status script should be held by the pause");
+            await db.ExecuteAsync("CLIENT", "KILL", "ID", id!);
+            return await run;
+        }
+        finally
+        {
+            await db.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
     }
 
     private static int FreeLoopbackPort()

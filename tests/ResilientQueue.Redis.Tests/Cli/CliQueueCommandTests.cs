@@ -171,7 +171,7 @@ public sealed class CliQueueCommandTests(RedisServerFixture redis) : CliTestBase
         CliResult result = await RunAsync(["--help"], string.Empty, stdinIsTerminal: false, environment: _ => null);
 
         result.ExitCode.Should().Be(0);
-        result.Stdout.Should().ContainAll("Exit codes: 0 ok; 1 error", "2 usage", "30s, 5m, 2h, 1d, 1h30m", "RESQ_REDIS", "queues", "status", "stale", "reap", "dlq", "pause", "resume", "enqueue");
+        result.Stdout.Should().ContainAll("Exit codes: 0 ok; 1 error", "2 usage", "30s, 5m, 2h, 1d, 1h30m", "RESQ_REDIS", "queues", "status", "stale", "reap", "dlq", "pause", "resume", "enqueue", "clear");
     }
 
     [Fact]

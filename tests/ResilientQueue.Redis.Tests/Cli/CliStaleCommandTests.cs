@@ -44,8 +44,8 @@ public sealed class CliStaleCommandTests(RedisServerFixture redis) : CliTestBase
         jobs.Select(j => j.GetProperty("jobId").GetString()).Should().Equal(requeue, deadLetter);
         jobs[0].GetProperty("attempts").GetInt32().Should().Be(1);
         jobs[0].GetProperty("maxAttempts").GetInt32().Should().Be(3);
-        jobs[0].GetProperty("action").GetString().Should().Be("requeued");
-        jobs[1].GetProperty("action").GetString().Should().Be("deadLettered");
+        jobs[0].GetProperty("action").GetString().Should().Be("Requeued");
+        jobs[1].GetProperty("action").GetString().Should().Be("DeadLettered");
         jobs[0].GetProperty("staleForSeconds").GetDouble().Should().BeInRange(3400, 3600);
         jobs[0].GetProperty("leaseExpiredAt").GetDateTimeOffset().Should().BeCloseTo(DateTimeOffset.UtcNow.AddMinutes(-59), TimeSpan.FromMinutes(1));
         none.Json.GetProperty("count").GetInt32().Should().Be(0);
