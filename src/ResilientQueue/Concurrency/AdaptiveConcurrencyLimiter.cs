@@ -29,6 +29,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     private readonly object _lock = new();
     private readonly AdaptiveConcurrencyLimiterOptions _options;
     private readonly LimitAlgorithm _algorithm;
+    private readonly NoLoadLatency? _noLoad;
     private readonly TimeProvider _time;
     private readonly LinkedList<Waiter> _queue = new();
     private double _limit;
@@ -38,6 +39,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     private int _windowSamples;
     private double _windowLatency;
     private bool _windowBusy;
+    private long _windowStart;
     private double _latencyEstimate;
     private long _idleSince;
     private long _successfulLeases;
@@ -55,6 +57,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         ArgumentNullException.ThrowIfNull(options);
         _options = options.ValidatedCopy();
         _algorithm = LimitAlgorithm.Create(_options);
+        _noLoad = _algorithm.UsesNoLoadLatency ? new NoLoadLatency(_options.ProbeInterval, _options.MinLimit) : null;
         _time = timeProvider ?? TimeProvider.System;
         _limit = _options.InitialLimit;
         _idleSince = _time.GetTimestamp();
@@ -258,23 +261,27 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                 case ConcurrencyOutcome.Drop:
                     dropped = true;
                     _drops++;
+                    if (_noLoad is { Probing: true })
+                    {
+                        _limit = _noLoad.Abort(); // the limit the probe lowered, before the drop shrinks it
+                    }
+
                     if (lease.Epoch == _epoch)
                     {
-                        SetLimitLocked(_limit * _options.BackoffRatio);
-                        _epoch++;
-                        ResetWindowLocked();
+                        CongestedLocked(_limit * _options.BackoffRatio, now);
                     }
 
                     break;
                 case ConcurrencyOutcome.Success:
                     _latencyEstimate = _latencyEstimate == 0 ? latency : (_latencyEstimate * (1 - LatencyEstimateWeight)) + (latency * LatencyEstimateWeight);
-                    _windowSamples++;
-                    _windowLatency += latency;
-                    if (_windowSamples >= Math.Max(1, PermitLimit))
+                    if (_noLoad is { Probing: true })
                     {
-                        var window = new LimitWindow(_windowLatency / _windowSamples, AppLimited: !_windowBusy);
-                        SetLimitLocked(_algorithm.OnWindow(_limit, window));
-                        ResetWindowLocked();
+                        ProbeSampleLocked(lease, latency, now);
+                    }
+                    else if (lease.StartTimestamp >= _windowStart)
+                    {
+                        // A call started before the last decrease or probe tells of the limit before it: not a sample.
+                        WindowSampleLocked(latency, now);
                     }
 
                     break;
@@ -433,6 +440,76 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     }
 
     private void SetLimitLocked(double limit) => _limit = Math.Clamp(limit, _options.MinLimit, _options.MaxLimit);
+
+    private void WindowSampleLocked(double latency, long now)
+    {
+        _windowSamples++;
+        _windowLatency += latency;
+        if (_windowSamples < Math.Max(1, PermitLimit))
+        {
+            return;
+        }
+
+        double average = _windowLatency / _windowSamples;
+        bool appLimited = !_windowBusy;
+        bool probe = false;
+        if (_noLoad is null || _noLoad.OnWindow(average, appLimited, out probe))
+        {
+            LimitStep step = _algorithm.OnWindow(_limit, new LimitWindow(average, appLimited, _noLoad?.Seconds ?? 0));
+            if (step.Congested)
+            {
+                CongestedLocked(step.Limit, now);
+            }
+            else
+            {
+                int before = PermitLimit;
+                SetLimitLocked(step.Limit);
+                if (_noLoad is not null && PermitLimit > before)
+                {
+                    // Compared with the no-load latency, the window after a rise must measure the new limit: calls
+                    // started under the old one would make the rise look free, and it would rise again (overshoot).
+                    _windowStart = now;
+                }
+
+                ResetWindowLocked();
+            }
+        }
+        else
+        {
+            ResetWindowLocked();
+        }
+
+        if (probe && _noLoad is not null)
+        {
+            // The capacity the last window implies: the limit, scaled by the share of its latency that was not queueing.
+            double capacity = _limit * Math.Min(1, _noLoad.Seconds / average);
+            SetLimitLocked(_noLoad.BeginProbe(_limit, capacity, now));
+            ResetWindowLocked();
+        }
+    }
+
+    private void ProbeSampleLocked(AdaptiveConcurrencyLease lease, double latency, long now)
+    {
+        if (_noLoad!.IsProbeSample(lease.StartTimestamp) && _noLoad.OnProbeSample(latency, now) is { } limit)
+        {
+            SetLimitLocked(limit);
+            if (!_noLoad.Probing)
+            {
+                // Calls started during the probe ran at its lower limit: windows start with the calls acquired from now.
+                _windowStart = now;
+                ResetWindowLocked();
+            }
+        }
+    }
+
+    /// <summary>A congestion event (a drop, or a window too slow): the new limit, and only calls started from now count again.</summary>
+    private void CongestedLocked(double limit, long now)
+    {
+        SetLimitLocked(limit);
+        _epoch++;
+        _windowStart = now;
+        ResetWindowLocked();
+    }
 
     private void ResetWindowLocked()
     {

@@ -416,9 +416,9 @@ public sealed class AdaptiveConcurrencyLimiterTests
     [Fact]
     public async Task Stress_ConcurrentAcquireRelease_InFlightNeverExceedsTheLimit()
     {
-        // Successes and ignores only: the limit never shrinks, so a limit read after a grant is at least the limit
-        // the grant saw, and the holders counted at that moment must fit in it.
-        using var limiter = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 4, MaxLimit = 32, QueueLimit = 10_000 });
+        // Successes and ignores only, and no latency signal: the limit never shrinks, so a limit read after a grant is at
+        // least the limit the grant saw, and the holders counted at that moment must fit in it.
+        using var limiter = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 4, MaxLimit = 32, QueueLimit = 10_000, LatencyThreshold = null });
         int holders = 0;
         int violations = 0;
         int maxHolders = 0;
@@ -520,6 +520,7 @@ public sealed class AdaptiveConcurrencyLimiterTests
         leases.ForEach(l => l.Dispose());
     }
 
-    private AdaptiveConcurrencyLimiter Create(int initial, int max = 100, int queue = 0, QueueProcessingOrder order = QueueProcessingOrder.OldestFirst, ConcurrencyLimitAlgorithm algorithm = ConcurrencyLimitAlgorithm.Aimd) =>
-        new(new AdaptiveConcurrencyLimiterOptions { InitialLimit = initial, MaxLimit = max, QueueLimit = queue, QueueProcessingOrder = order, Algorithm = algorithm }, _time);
+    /// <summary>A limiter on the test's clock; AIMD without its latency signal unless asked (these tests are about the mechanics).</summary>
+    private AdaptiveConcurrencyLimiter Create(int initial, int max = 100, int queue = 0, QueueProcessingOrder order = QueueProcessingOrder.OldestFirst, ConcurrencyLimitAlgorithm algorithm = ConcurrencyLimitAlgorithm.Aimd, double? latencyThreshold = null) =>
+        new(new AdaptiveConcurrencyLimiterOptions { InitialLimit = initial, MaxLimit = max, QueueLimit = queue, QueueProcessingOrder = order, Algorithm = algorithm, LatencyThreshold = latencyThreshold }, _time);
 }

@@ -99,11 +99,28 @@ public sealed class AdaptiveConcurrencySimulationTests(ITestOutputHelper output)
     public void Limit_AppLimitedBelowHalf_DoesNotGrow(ConcurrencyLimitAlgorithm algorithm)
     {
         var sim = new DownstreamSimulation { Capacity = 10_000, OfferedConcurrency = 9 };
-        using var limiter = Limiter(sim, algorithm, initial: 20, min: 1, max: 500);
+        using var limiter = Limiter(sim, algorithm, initial: 20, min: 1, max: 500, latencyThreshold: null);
 
         var samples = sim.Run(limiter, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
 
         samples.Should().OnlyContain(s => s.Limit == 20, "9 in flight is below half of 20: the limiter is app-limited");
+        sim.Successes.Should().BeGreaterThan(5000, "the client kept calling all along");
+    }
+
+    [Theory]
+    [InlineData(ConcurrencyLimitAlgorithm.Aimd)]
+    [InlineData(ConcurrencyLimitAlgorithm.Vegas)]
+    public void Limit_AppLimitedBelowHalf_WithNoLoadProbes_DoesNotGrow(ConcurrencyLimitAlgorithm algorithm)
+    {
+        // AIMD's latency signal and Vegas measure the no-load latency with a probe after the first window, which lowers
+        // the limit for a few round trips; after it the app-limited windows confirm the value, so no probe follows.
+        var sim = new DownstreamSimulation { Capacity = 10_000, OfferedConcurrency = 9 };
+        using var limiter = Limiter(sim, algorithm, initial: 20, min: 1, max: 500);
+
+        var samples = sim.Run(limiter, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+
+        samples.Should().OnlyContain(s => s.Limit <= 20, "9 in flight is below half of 20: the limiter is app-limited");
+        samples.Where(s => s.At >= TimeSpan.FromSeconds(2)).Should().OnlyContain(s => s.Limit == 20, "one probe at the start, none while app-limited");
         sim.Successes.Should().BeGreaterThan(5000, "the client kept calling all along");
     }
 
@@ -148,6 +165,6 @@ public sealed class AdaptiveConcurrencySimulationTests(ITestOutputHelper output)
         RunOnce().Should().Equal(RunOnce());
     }
 
-    internal static AdaptiveConcurrencyLimiter Limiter(DownstreamSimulation sim, ConcurrencyLimitAlgorithm algorithm, int initial, int min, int max) =>
-        new(new AdaptiveConcurrencyLimiterOptions { Algorithm = algorithm, InitialLimit = initial, MinLimit = min, MaxLimit = max }, sim.Time);
+    internal static AdaptiveConcurrencyLimiter Limiter(DownstreamSimulation sim, ConcurrencyLimitAlgorithm algorithm, int initial, int min, int max, double? latencyThreshold = 1.2) =>
+        new(new AdaptiveConcurrencyLimiterOptions { Algorithm = algorithm, InitialLimit = initial, MinLimit = min, MaxLimit = max, LatencyThreshold = latencyThreshold }, sim.Time);
 }
