@@ -261,9 +261,12 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                 case ConcurrencyOutcome.Drop:
                     dropped = true;
                     _drops++;
-                    if (_noLoad is { Probing: true })
+                    if (_noLoad is { Probing: true } && _noLoad.IsProbeSample(lease.StartTimestamp))
                     {
-                        _limit = _noLoad.Abort(); // the limit the probe lowered, before the drop shrinks it
+                        // Even at the probe's low limit: the downstream is failing, not queueing. Back to the limit
+                        // the probe lowered, which the drop then shrinks. (A call from before the probe was stuck in
+                        // the queue the probe is draining: it is counted, but the probe goes on.)
+                        _limit = _noLoad.Abort();
                     }
 
                     if (lease.Epoch == _epoch)
@@ -453,7 +456,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         double average = _windowLatency / _windowSamples;
         bool appLimited = !_windowBusy;
         bool probe = false;
-        if (_noLoad is null || _noLoad.OnWindow(average, appLimited, out probe))
+        if (_noLoad is null || _noLoad.OnWindow(_limit, average, appLimited, out probe))
         {
             LimitStep step = _algorithm.OnWindow(_limit, new LimitWindow(average, appLimited, _noLoad?.Seconds ?? 0));
             if (step.Congested)
@@ -481,9 +484,9 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
 
         if (probe && _noLoad is not null)
         {
-            // The capacity the last window implies: the limit, scaled by the share of its latency that was not queueing.
-            double capacity = _limit * Math.Min(1, _noLoad.Seconds / average);
-            SetLimitLocked(_noLoad.BeginProbe(_limit, capacity, now));
+            // Like a decrease: drops of calls started before the probe do not shrink the limit again.
+            SetLimitLocked(_noLoad.BeginProbe(_limit, average, now));
+            _epoch++;
             ResetWindowLocked();
         }
     }

@@ -54,9 +54,9 @@ public sealed class AdaptiveConcurrencyLimiterOptions
     /// no-load latency (measured, see <see cref="ProbeInterval"/>) counts as a drop, so the limit stops growing where
     /// queueing starts rather than where errors start. A downstream with capacity C then holds between about
     /// <see cref="BackoffRatio"/> × threshold × C and threshold × C. <see langword="null"/> turns the latency signal off
-    /// (AIMD reacts to drops alone). Default: 1.2. <see langword="null"/>, or from 1.05 to 100.
+    /// (AIMD reacts to drops alone). Default: 1.1. <see langword="null"/>, or from 1.05 to 100.
     /// </summary>
-    public double? LatencyThreshold { get; set; } = 1.2;
+    public double? LatencyThreshold { get; set; } = 1.1;
 
     /// <summary>
     /// <see cref="ConcurrencyLimitAlgorithm.Vegas"/> only: how many calls may wait at the downstream beyond its estimated

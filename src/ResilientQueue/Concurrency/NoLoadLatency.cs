@@ -10,17 +10,20 @@ namespace ResilientQueue.Concurrency;
 /// <remarks>
 /// <para>
 /// The first window starts a probe at once (before the algorithm moves the limit), since the initial limit may already
-/// be past the capacity. A probe step whose average is more than 5 % below the one before (for the first probe, always)
+/// be past the capacity. A probe step whose average is more than 10 % below the one before (for the first probe, always)
 /// shows that the queue had not drained: the probe goes on at half its limit, down to
-/// <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/>.
+/// <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/>. When the probe ends, the limit is what it was, or the
+/// capacity the probe implies if that is lower (the triggering window's latency was mostly queueing).
 /// </para>
 /// <para>
-/// Then the value is measured again after every <see cref="AdaptiveConcurrencyLimiterOptions.ProbeInterval"/> busy
-/// windows that saw queueing (windows within 5 % of the value, and app-limited ones, do not count: they confirm it),
-/// when a window is more than 15 % faster than the value (the downstream became faster; at most once a tenth of the
-/// interval), and after a tenth of the interval when a probe moved the value by more than 20 % (confirming a real
-/// change, or undoing a probe that a hiccup slowed).
-/// Not thread-safe: the limiter calls it under its lock.
+/// A probe runs again after <see cref="AdaptiveConcurrencyLimiterOptions.ProbeInterval"/> busy windows that saw
+/// queueing (windows within 5 % of the value, and app-limited ones, do not count: they confirm it); at once when a window
+/// is more than twice as slow as the value (half of what is in flight would be queued: either the capacity fell, and the
+/// probe cuts the limit to it in one step, or the downstream itself became slower, and the probe measures that); when the
+/// limit has halved since the last probe and windows still queue (cutting the limit did not cut the latency: the
+/// downstream itself became slower, by less than twice); when a window is more than 15 % faster (the downstream became faster; at most once a tenth of the interval); and after a
+/// tenth of the interval when a probe moved the value by more than 20 % (confirming a real change, or undoing a probe
+/// that a hiccup slowed). Not thread-safe: the limiter calls it under its lock.
 /// </para>
 /// </remarks>
 internal sealed class NoLoadLatency(int probeInterval, int minLimit)
@@ -31,11 +34,14 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
     /// <summary>A window whose average is within this factor of the value saw no queue: it confirms the value.</summary>
     private const double Unqueued = 1.05;
 
-    /// <summary>A window faster than this share of the value shows the downstream became faster: probe now.</summary>
+    /// <summary>A window slower than this factor of the value has half its calls queued (or the value is stale): probe now.</summary>
+    private const double Overloaded = 2;
+
+    /// <summary>A window faster than this share of the value shows the downstream became faster: probe.</summary>
     private const double Faster = 0.85;
 
     /// <summary>A probe step faster than this share of the one before shows the queue had not drained: probe deeper.</summary>
-    private const double Deeper = 0.95;
+    private const double Deeper = 0.9;
 
     /// <summary>A probe that moves the value by more than this factor is checked again soon.</summary>
     private const double Moved = 1.2;
@@ -59,6 +65,8 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
     private int _depth;
     private double _previousStep;
     private double _savedLimit;
+    private double _triggerAverage;
+    private double _limitAfterProbe;
 
     /// <summary>The no-load latency in seconds; 0 until the first probe has ended.</summary>
     public double Seconds => _seconds;
@@ -67,14 +75,16 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
     public bool Probing => _probing;
 
     /// <summary>Takes a window's average latency.</summary>
+    /// <param name="limit">The limit during the window.</param>
     /// <param name="averageSeconds">The window's average latency.</param>
     /// <param name="appLimited">Whether the window was app-limited.</param>
-    /// <param name="probe">Whether a probe should start now.</param>
+    /// <param name="probe">Whether a probe should start now (<see cref="BeginProbe"/>).</param>
     /// <returns>
-    /// Whether the algorithm may move the limit by this window: not before the first probe has ended, nor for the first
-    /// window after a probe (it started with the downstream's queue drained, so it would look as if there were room).
+    /// Whether the algorithm may move the limit by this window: not when it starts a probe, not before the first probe
+    /// has ended, nor for the first window after a probe (it started with the downstream's queue drained, so it would
+    /// look as if there were room).
     /// </returns>
-    public bool OnWindow(double averageSeconds, bool appLimited, out bool probe)
+    public bool OnWindow(double limit, double averageSeconds, bool appLimited, out bool probe)
     {
         if (_seconds <= 0)
         {
@@ -90,33 +100,31 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
         }
 
         _windowsSinceProbe++;
-        if (averageSeconds < Faster * _seconds)
-        {
-            // Faster than without a queue: the downstream became faster (or one window was lucky: not more often than this).
-            probe = _windowsSinceProbe >= Math.Max(1, probeInterval / 10);
-            return !probe;
-        }
-
-        if (!appLimited && averageSeconds > Unqueued * _seconds)
+        bool queued = !appLimited && averageSeconds > Unqueued * _seconds;
+        if (queued)
         {
             _queuedWindows++; // only windows that queued count towards the next probe; the others confirm the value
         }
 
-        probe = _queuedWindows >= _probeDue;
-        return true;
+        probe = averageSeconds > Overloaded * _seconds
+            || (queued && limit < _limitAfterProbe / 2)
+            || (averageSeconds < Faster * _seconds && _windowsSinceProbe >= Math.Max(1, probeInterval / 10))
+            || _queuedWindows >= _probeDue;
+        return !probe;
     }
 
     /// <summary>Starts a probe; returns the limit to hold while it runs.</summary>
-    /// <param name="limit">The current limit, restored when the probe ends.</param>
-    /// <param name="capacity">The estimated capacity: the limit scaled by how much of the last window's latency was not queueing.</param>
+    /// <param name="limit">The current limit, restored when the probe ends (or lowered to the capacity the probe implies).</param>
+    /// <param name="windowAverage">The average latency of the window that started the probe.</param>
     /// <param name="now">The limiter's timestamp: only calls acquired from now on are the probe's samples.</param>
-    public int BeginProbe(double limit, double capacity, long now)
+    public int BeginProbe(double limit, double windowAverage, long now)
     {
         _probing = true;
         _savedLimit = limit;
+        _triggerAverage = windowAverage;
         _depth = 0;
         _previousStep = _seconds > 0 ? _seconds : double.MaxValue; // the first probe always goes one step deeper
-        return Restart(Math.Max(minLimit, (int)Math.Floor(ProbeShare * Math.Min(limit, capacity))), now);
+        return Restart(Math.Max(minLimit, (int)Math.Floor(ProbeShare * Capacity(limit, _seconds, windowAverage))), now);
     }
 
     /// <summary>Whether a call acquired at <paramref name="startTimestamp"/> is a sample of the running probe.</summary>
@@ -125,7 +133,8 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
     /// <summary>Takes one of the probe's samples.</summary>
     /// <returns>
     /// <see langword="null"/> while the probe goes on with the same limit; otherwise the limit to set: a lower probe limit
-    /// (the probe goes deeper), or, when it has ended (<see cref="Probing"/> is then <see langword="false"/>), the saved limit.
+    /// (the probe goes deeper), or, when it has ended (<see cref="Probing"/> is then <see langword="false"/>), the limit to
+    /// go on with.
     /// </returns>
     public double? OnProbeSample(double latencySeconds, long now)
     {
@@ -151,16 +160,24 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
         _probeDue = moved ? Math.Max(1, probeInterval / 10) : probeInterval;
         _probing = false;
         _settling = true;
-        return _savedLimit;
+
+        // The capacity the triggering window implies, with the value just measured: below the saved limit when that
+        // window's latency was mostly queueing (the capacity fell), the saved limit when the downstream itself slowed.
+        _limitAfterProbe = Math.Clamp(Capacity(_savedLimit, average, _triggerAverage), _probeLimit, Math.Max(_probeLimit, _savedLimit));
+        return _limitAfterProbe;
     }
 
-    /// <summary>Ends a probe without a result (a drop came in); returns the saved limit. The next busy window probes again.</summary>
+    /// <summary>Ends a probe without a result (one of its calls dropped); returns the saved limit. The next busy window probes again.</summary>
     public double Abort()
     {
         _probing = false;
         _probeDue = _queuedWindows + 1;
         return _savedLimit;
     }
+
+    /// <summary>The capacity a window implies: the limit scaled by the share of the window's latency that was not queueing.</summary>
+    private static double Capacity(double limit, double noLoadSeconds, double windowAverage) =>
+        noLoadSeconds > 0 && windowAverage > 0 ? limit * Math.Min(1, noLoadSeconds / windowAverage) : limit;
 
     private int Restart(int probeLimit, long now)
     {
