@@ -63,15 +63,18 @@ internal sealed class DownstreamSimulation
 
     public long Drops { get; private set; }
 
+    /// <summary>When each drop (timeout or 429) was reported.</summary>
+    public List<TimeSpan> DropTimes { get; } = [];
+
     public int MaxObservedInFlight { get; private set; }
 
-    /// <summary>Runs for <paramref name="duration"/> of simulated time and returns the limit sampled every <paramref name="sampleEvery"/>.</summary>
-    public IReadOnlyList<(TimeSpan At, int Limit)> Run(AdaptiveConcurrencyLimiter limiter, TimeSpan duration, TimeSpan sampleEvery, int seed = 1)
+    /// <summary>Runs for <paramref name="duration"/> of simulated time and returns the limit (and the successes so far) sampled every <paramref name="sampleEvery"/>.</summary>
+    public IReadOnlyList<(TimeSpan At, int Limit, long Successes)> Run(AdaptiveConcurrencyLimiter limiter, TimeSpan duration, TimeSpan sampleEvery, int seed = 1)
     {
         _random = new Random(seed);
         _capacity = Capacity;
         _serviceTime = ServiceTime;
-        var samples = new List<(TimeSpan, int)>();
+        var samples = new List<(TimeSpan, int, long)>();
         int inFlight = 0;
         TimeSpan nextSample = TimeSpan.Zero;
         Schedule(TimeSpan.Zero, () => { });
@@ -100,7 +103,7 @@ internal sealed class DownstreamSimulation
             while (nextSample <= at)
             {
                 _time.Advance(nextSample - Now);
-                samples.Add((nextSample, limiter.CurrentLimit));
+                samples.Add((nextSample, limiter.CurrentLimit, Successes));
                 nextSample += sampleEvery;
             }
 
@@ -205,6 +208,7 @@ internal sealed class DownstreamSimulation
         else
         {
             Drops++;
+            DropTimes.Add(Now);
         }
 
         request.Lease.Record(outcome);
