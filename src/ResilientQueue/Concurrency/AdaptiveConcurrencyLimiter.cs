@@ -508,6 +508,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     /// <summary>A congestion event (a drop, or a window too slow): the new limit, and only calls started from now count again.</summary>
     private void CongestedLocked(double limit, long now)
     {
+        _algorithm.OnCongestion();
         SetLimitLocked(limit);
         _epoch++;
         _windowStart = now;

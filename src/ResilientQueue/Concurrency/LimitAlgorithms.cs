@@ -26,6 +26,11 @@ internal abstract class LimitAlgorithm
 
     /// <summary>The new limit after a window.</summary>
     public abstract LimitStep OnWindow(double limit, LimitWindow window);
+
+    /// <summary>A congestion event (a drop, or a window the algorithm found congested) has just shrunk the limit.</summary>
+    public virtual void OnCongestion()
+    {
+    }
 }
 
 /// <summary>
@@ -56,9 +61,10 @@ internal sealed class AimdLimitAlgorithm(AdaptiveConcurrencyLimiterOptions optio
 /// window's latency that is not queueing (no-load / average) scaled by the limit estimates the downstream's capacity;
 /// the target is that capacity plus <see cref="AdaptiveConcurrencyLimiterOptions.QueueAllowance"/> of it (at least one
 /// call) waiting, so the downstream never idles; the limit moves <see cref="AdaptiveConcurrencyLimiterOptions.Smoothing"/>
-/// of the way there each window, down by at most half. While the target stays above the limit window after window
-/// (nothing queues: the capacity is not known yet, only that it is larger), the step up doubles each time, up to the
-/// limit itself: the limit grows geometrically until queueing shows, and creeps after a single quiet window.
+/// of the way there each window, down by at most half. While the target stays above the limit window after window (less
+/// than the allowance queues: the capacity is not known yet, only that it is larger), the step up doubles each time, up
+/// to the limit itself: the limit grows geometrically until queueing shows, and creeps after a single quiet window. A
+/// window at or over the target, or a drop, ends the doubling.
 /// </summary>
 internal sealed class VegasLimitAlgorithm(AdaptiveConcurrencyLimiterOptions options) : LimitAlgorithm
 {
@@ -67,6 +73,8 @@ internal sealed class VegasLimitAlgorithm(AdaptiveConcurrencyLimiterOptions opti
     private int _rising;
 
     public override bool UsesNoLoadLatency => true;
+
+    public override void OnCongestion() => _rising = 0;
 
     public override LimitStep OnWindow(double limit, LimitWindow window)
     {

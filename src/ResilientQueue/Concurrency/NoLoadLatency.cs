@@ -12,8 +12,9 @@ namespace ResilientQueue.Concurrency;
 /// The first window starts a probe at once (before the algorithm moves the limit), since the initial limit may already
 /// be past the capacity. A probe step whose average is more than 10 % below the one before (for the first probe, always)
 /// shows that the queue had not drained: the probe goes on at half its limit, down to
-/// <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/>. When the probe ends, the limit is what it was, or the
-/// capacity the probe implies if that is lower (the triggering window's latency was mostly queueing).
+/// <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/>. When the probe ends, the limit is what it was; after the
+/// first probe, and after one that a window twice as slow as the value started, it is the capacity that window implies
+/// with the value just measured, if that is lower (its latency was mostly queueing).
 /// </para>
 /// <para>
 /// A probe runs again after <see cref="AdaptiveConcurrencyLimiterOptions.ProbeInterval"/> busy windows that saw
@@ -67,6 +68,7 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
     private double _savedLimit;
     private double _triggerAverage;
     private double _limitAfterProbe;
+    private bool _cut;
 
     /// <summary>The no-load latency in seconds; 0 until the first probe has ended.</summary>
     public double Seconds => _seconds;
@@ -89,6 +91,7 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
         if (_seconds <= 0)
         {
             probe = true;
+            _cut = true; // the initial limit may be far past the capacity
             return false;
         }
 
@@ -106,7 +109,8 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
             _queuedWindows++; // only windows that queued count towards the next probe; the others confirm the value
         }
 
-        probe = averageSeconds > Overloaded * _seconds
+        _cut = averageSeconds > Overloaded * _seconds;
+        probe = _cut
             || (queued && limit < _limitAfterProbe / 2)
             || (averageSeconds < Faster * _seconds && _windowsSinceProbe >= Math.Max(1, probeInterval / 10))
             || _queuedWindows >= _probeDue;
@@ -161,9 +165,12 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
         _probing = false;
         _settling = true;
 
-        // The capacity the triggering window implies, with the value just measured: below the saved limit when that
-        // window's latency was mostly queueing (the capacity fell), the saved limit when the downstream itself slowed.
-        _limitAfterProbe = Math.Clamp(Capacity(_savedLimit, average, _triggerAverage), _probeLimit, Math.Max(_probeLimit, _savedLimit));
+        // After a window twice as slow: the capacity it implies, with the value just measured (below the saved limit when
+        // that latency was mostly queueing, the saved limit when the downstream itself slowed). After other probes the
+        // saved limit: their triggering windows are picked for being slow, and cutting by them would ratchet it down.
+        _limitAfterProbe = _cut
+            ? Math.Clamp(Capacity(_savedLimit, average, _triggerAverage), _probeLimit, Math.Max(_probeLimit, _savedLimit))
+            : Math.Max(_probeLimit, _savedLimit);
         return _limitAfterProbe;
     }
 

@@ -278,7 +278,11 @@ public sealed class AdaptiveConcurrencySimulationTests(ITestOutputHelper output)
         double kept = (settled[^1].Successes - settled[0].Successes) / (20 * (settled[^1].At - settled[0].At).TotalSeconds / 0.040);
         output.WriteLine($"{algorithm}: median {Median(settled.Select(s => s.Limit))}, throughput kept {kept:P1}");
         Median(settled.Select(s => s.Limit)).Should().BeInRange(14, 26);
-        kept.Should().BeGreaterThan(0.8, "a collapse towards the minimum would keep a fraction of it");
+
+        // A collapse towards the minimum would keep a small fraction. Vegas keeps less than AIMD here: each probe's
+        // average of such calls is itself off by several per cent, and Vegas holds the capacity it implies
+        // (docs/adaptive-concurrency.md: with widely varying calls choose AIMD or Gradient).
+        kept.Should().BeGreaterThan(algorithm == ConcurrencyLimitAlgorithm.Aimd ? 0.9 : 0.7, "a collapse towards the minimum would keep a fraction of it");
     }
 
     [Theory]
