@@ -37,6 +37,17 @@ public sealed class LimiterRun
     private readonly TimeSpan _clientTimeout;
     private readonly string _queue = "limiter-" + Guid.NewGuid().ToString("N")[..8];
 
+    static LimiterRun()
+    {
+        // One process holds the downstream, the client and the worker, on two shared cores. With the default minimum of
+        // one thread per core, any burst of work (JIT at start-up, a neighbour's build) starves the thread pool until it
+        // injects threads, about one per half second: 0.5 to 1 s in which nothing completes and every call in flight
+        // times out (seen here, 50 threads' worth of calls at once). A real downstream is another process: give this one
+        // enough threads that it behaves like two. StallWatch still reports what remains.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+    }
+
     public LimiterRun(CapacityServer server, AdaptiveConcurrencyLimiterOptions limiter, TimeSpan clientTimeout)
     {
         _server = server;
