@@ -12,7 +12,10 @@ namespace ResilientQueue.Concurrency;
 /// (<see cref="ConcurrencyLimitAlgorithm"/>) moves the limit, but never up while the limiter was app-limited (fewer
 /// than half the limit in flight throughout the window). A drop multiplies the limit by
 /// <see cref="AdaptiveConcurrencyLimiterOptions.BackoffRatio"/> at once, once per congestion event: drops of calls
-/// that started before the last decrease do not shrink it again.
+/// that started before the last decrease do not shrink it again. <see cref="ConcurrencyLimitAlgorithm.Vegas"/> and
+/// AIMD's <see cref="AdaptiveConcurrencyLimiterOptions.LatencyThreshold"/> compare windows with the downstream's
+/// no-load latency, which the limiter measures with short probes at a lower limit (see
+/// <see cref="AdaptiveConcurrencyLimiterOptions.ProbeInterval"/>).
 /// </summary>
 /// <remarks>
 /// Thread-safe. When the limit shrinks below the permits in use, nothing is taken back: new requests wait until enough

@@ -68,11 +68,12 @@ public sealed class AdaptiveConcurrencyLimiterOptions
 
     /// <summary>
     /// <see cref="ConcurrencyLimitAlgorithm.Vegas"/>, and <see cref="ConcurrencyLimitAlgorithm.Aimd"/> with a
-    /// <see cref="LatencyThreshold"/>: how many windows pass between probes of the no-load latency. A probe lowers the limit
-    /// to three quarters of the estimated capacity for about two round trips, so the downstream's queue drains and its
-    /// latency can be measured again; it costs about 0.5 / interval of the throughput, and a lasting rise in the
-    /// downstream's own latency is noticed within two intervals. Windows without queueing postpone it. Default: 100.
-    /// From 10 to 100,000.
+    /// <see cref="LatencyThreshold"/>: how many busy windows that saw queueing pass between probes of the no-load latency
+    /// (windows without a queue confirm it and do not count). A probe lowers the limit to three quarters of the
+    /// estimated capacity for two or three round trips, so the downstream's queue drains, and measures its latency
+    /// again; it costs about 0.5 / interval of the throughput. A window twice as slow as the no-load latency (the
+    /// capacity fell, or the downstream became slower), a limit halved since the last probe, and a much faster window
+    /// start a probe early; the first window starts one at once. Default: 100. From 10 to 100,000.
     /// </summary>
     public int ProbeInterval { get; set; } = 100;
 
