@@ -12,7 +12,10 @@ namespace ResilientQueue.Concurrency;
 /// (<see cref="ConcurrencyLimitAlgorithm"/>) moves the limit, but never up while the limiter was app-limited (fewer
 /// than half the limit in flight throughout the window). A drop multiplies the limit by
 /// <see cref="AdaptiveConcurrencyLimiterOptions.BackoffRatio"/> at once, once per congestion event: drops of calls
-/// that started before the last decrease do not shrink it again.
+/// that started before the last decrease do not shrink it again. <see cref="ConcurrencyLimitAlgorithm.Vegas"/> and
+/// AIMD's <see cref="AdaptiveConcurrencyLimiterOptions.LatencyThreshold"/> compare windows with the downstream's
+/// no-load latency, which the limiter measures with short probes at a lower limit (see
+/// <see cref="AdaptiveConcurrencyLimiterOptions.ProbeInterval"/>).
 /// </summary>
 /// <remarks>
 /// Thread-safe. When the limit shrinks below the permits in use, nothing is taken back: new requests wait until enough
@@ -29,6 +32,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     private readonly object _lock = new();
     private readonly AdaptiveConcurrencyLimiterOptions _options;
     private readonly LimitAlgorithm _algorithm;
+    private readonly NoLoadLatency? _noLoad;
     private readonly TimeProvider _time;
     private readonly LinkedList<Waiter> _queue = new();
     private double _limit;
@@ -38,6 +42,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     private int _windowSamples;
     private double _windowLatency;
     private bool _windowBusy;
+    private long _windowStart;
     private double _latencyEstimate;
     private long _idleSince;
     private long _successfulLeases;
@@ -55,6 +60,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         ArgumentNullException.ThrowIfNull(options);
         _options = options.ValidatedCopy();
         _algorithm = LimitAlgorithm.Create(_options);
+        _noLoad = _algorithm.UsesNoLoadLatency ? new NoLoadLatency(_options.ProbeInterval, _options.MinLimit) : null;
         _time = timeProvider ?? TimeProvider.System;
         _limit = _options.InitialLimit;
         _idleSince = _time.GetTimestamp();
@@ -258,23 +264,30 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
                 case ConcurrencyOutcome.Drop:
                     dropped = true;
                     _drops++;
+                    if (_noLoad is { Probing: true } && _noLoad.IsProbeSample(lease.StartTimestamp))
+                    {
+                        // Even at the probe's low limit: the downstream is failing, not queueing. Back to the limit
+                        // the probe lowered, which the drop then shrinks. (A call from before the probe was stuck in
+                        // the queue the probe is draining: it is counted, but the probe goes on.)
+                        _limit = _noLoad.Abort();
+                    }
+
                     if (lease.Epoch == _epoch)
                     {
-                        SetLimitLocked(_limit * _options.BackoffRatio);
-                        _epoch++;
-                        ResetWindowLocked();
+                        CongestedLocked(_limit * _options.BackoffRatio, now);
                     }
 
                     break;
                 case ConcurrencyOutcome.Success:
                     _latencyEstimate = _latencyEstimate == 0 ? latency : (_latencyEstimate * (1 - LatencyEstimateWeight)) + (latency * LatencyEstimateWeight);
-                    _windowSamples++;
-                    _windowLatency += latency;
-                    if (_windowSamples >= Math.Max(1, PermitLimit))
+                    if (_noLoad is { Probing: true })
                     {
-                        var window = new LimitWindow(_windowLatency / _windowSamples, AppLimited: !_windowBusy);
-                        SetLimitLocked(_algorithm.OnWindow(_limit, window));
-                        ResetWindowLocked();
+                        ProbeSampleLocked(lease, latency, now);
+                    }
+                    else if (lease.StartTimestamp >= _windowStart)
+                    {
+                        // A call started before the last decrease or probe tells of the limit before it: not a sample.
+                        WindowSampleLocked(latency, now);
                     }
 
                     break;
@@ -433,6 +446,77 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
     }
 
     private void SetLimitLocked(double limit) => _limit = Math.Clamp(limit, _options.MinLimit, _options.MaxLimit);
+
+    private void WindowSampleLocked(double latency, long now)
+    {
+        _windowSamples++;
+        _windowLatency += latency;
+        if (_windowSamples < Math.Max(1, PermitLimit))
+        {
+            return;
+        }
+
+        double average = _windowLatency / _windowSamples;
+        bool appLimited = !_windowBusy;
+        bool probe = false;
+        if (_noLoad is null || _noLoad.OnWindow(_limit, average, appLimited, out probe))
+        {
+            LimitStep step = _algorithm.OnWindow(_limit, new LimitWindow(average, appLimited, _noLoad?.Seconds ?? 0));
+            if (step.Congested)
+            {
+                CongestedLocked(step.Limit, now);
+            }
+            else
+            {
+                int before = PermitLimit;
+                SetLimitLocked(step.Limit);
+                if (_noLoad is not null && PermitLimit > before)
+                {
+                    // Compared with the no-load latency, the window after a rise must measure the new limit: calls
+                    // started under the old one would make the rise look free, and it would rise again (overshoot).
+                    _windowStart = now;
+                }
+
+                ResetWindowLocked();
+            }
+        }
+        else
+        {
+            ResetWindowLocked();
+        }
+
+        if (probe && _noLoad is not null)
+        {
+            // Like a decrease: drops of calls started before the probe do not shrink the limit again.
+            SetLimitLocked(_noLoad.BeginProbe(_limit, average, now));
+            _epoch++;
+            ResetWindowLocked();
+        }
+    }
+
+    private void ProbeSampleLocked(AdaptiveConcurrencyLease lease, double latency, long now)
+    {
+        if (_noLoad!.IsProbeSample(lease.StartTimestamp) && _noLoad.OnProbeSample(latency, now) is { } limit)
+        {
+            SetLimitLocked(limit);
+            if (!_noLoad.Probing)
+            {
+                // Calls started during the probe ran at its lower limit: windows start with the calls acquired from now.
+                _windowStart = now;
+                ResetWindowLocked();
+            }
+        }
+    }
+
+    /// <summary>A congestion event (a drop, or a window too slow): the new limit, and only calls started from now count again.</summary>
+    private void CongestedLocked(double limit, long now)
+    {
+        _algorithm.OnCongestion();
+        SetLimitLocked(limit);
+        _epoch++;
+        _windowStart = now;
+        ResetWindowLocked();
+    }
 
     private void ResetWindowLocked()
     {

@@ -40,7 +40,7 @@ public sealed class AdaptiveConcurrencyLimiterOptions
     /// </summary>
     public double Tolerance { get; set; } = 1.5;
 
-    /// <summary><see cref="ConcurrencyLimitAlgorithm.Gradient"/> only: how much of each new estimate the limit takes (the rest is the old limit). Default: 0.2. More than 0, at most 1.</summary>
+    /// <summary><see cref="ConcurrencyLimitAlgorithm.Gradient"/> and <see cref="ConcurrencyLimitAlgorithm.Vegas"/>: how much of each new estimate the limit takes (the rest is the old limit). Default: 0.2. More than 0, at most 1.</summary>
     public double Smoothing { get; set; } = 0.2;
 
     /// <summary><see cref="ConcurrencyLimitAlgorithm.Gradient"/> only: how many windows the long-term latency average spans. Default: 600. From 10 to 100,000.</summary>
@@ -48,6 +48,34 @@ public sealed class AdaptiveConcurrencyLimiterOptions
 
     /// <summary><see cref="ConcurrencyLimitAlgorithm.Gradient"/> only: the queue-size headroom added to the estimate each window, so the limit probes upward while latency holds. Default: 4. From 0 to 1,000.</summary>
     public double Headroom { get; set; } = 4;
+
+    /// <summary>
+    /// <see cref="ConcurrencyLimitAlgorithm.Aimd"/> only: a window whose average latency is more than this many times the
+    /// no-load latency (measured, see <see cref="ProbeInterval"/>) counts as a drop, so the limit stops growing where
+    /// queueing starts rather than where errors start. A downstream with capacity C then holds between about
+    /// <see cref="BackoffRatio"/> × threshold × C and threshold × C. <see langword="null"/> turns the latency signal off
+    /// (AIMD reacts to drops alone). Default: 1.1. <see langword="null"/>, or from 1.05 to 100.
+    /// </summary>
+    public double? LatencyThreshold { get; set; } = 1.1;
+
+    /// <summary>
+    /// <see cref="ConcurrencyLimitAlgorithm.Vegas"/> only: how many calls may wait at the downstream beyond its estimated
+    /// capacity, as a share of that capacity (at least one call), so it never runs out of work between calls. A
+    /// downstream with capacity C settles near C × (1 + allowance), or C + 1, whichever is more; its latency stays about
+    /// that much above its no-load latency. Default: 0.1. From 0 to 10.
+    /// </summary>
+    public double QueueAllowance { get; set; } = 0.1;
+
+    /// <summary>
+    /// <see cref="ConcurrencyLimitAlgorithm.Vegas"/>, and <see cref="ConcurrencyLimitAlgorithm.Aimd"/> with a
+    /// <see cref="LatencyThreshold"/>: how many busy windows that saw queueing pass between probes of the no-load latency
+    /// (windows without a queue confirm it and do not count). A probe lowers the limit to three quarters of the
+    /// estimated capacity for two or three round trips, so the downstream's queue drains, and measures its latency
+    /// again; it costs about 0.5 / interval of the throughput. A window twice as slow as the no-load latency (the
+    /// capacity fell, or the downstream became slower), a limit halved since the last probe, and a much faster window
+    /// start a probe early; the first window starts one at once. Default: 100. From 10 to 100,000.
+    /// </summary>
+    public int ProbeInterval { get; set; } = 100;
 
     /// <summary>
     /// The name under which the limiter reports its metrics (<c>resilientqueue.concurrency.*</c>, tag
@@ -95,7 +123,7 @@ public sealed class AdaptiveConcurrencyLimiterOptions
 
         if (!Enum.IsDefined(Algorithm))
         {
-            yield return (P + nameof(Algorithm), $"must be Aimd or Gradient, was {(int)Algorithm}.");
+            yield return (P + nameof(Algorithm), $"must be Aimd, Gradient or Vegas, was {(int)Algorithm}.");
         }
 
         if (!(BackoffRatio >= 0.5 && BackoffRatio <= 0.99))
@@ -121,6 +149,21 @@ public sealed class AdaptiveConcurrencyLimiterOptions
         if (!(Headroom >= 0 && Headroom <= 1000))
         {
             yield return (P + nameof(Headroom), $"must be from 0 to 1000, was {Headroom}.");
+        }
+
+        if (LatencyThreshold is { } threshold && !(threshold >= 1.05 && threshold <= 100))
+        {
+            yield return (P + nameof(LatencyThreshold), $"must be null or from 1.05 to 100, was {threshold}.");
+        }
+
+        if (!(QueueAllowance >= 0 && QueueAllowance <= 10))
+        {
+            yield return (P + nameof(QueueAllowance), $"must be from 0 to 10, was {QueueAllowance}.");
+        }
+
+        if (ProbeInterval is < 10 or > 100_000)
+        {
+            yield return (P + nameof(ProbeInterval), $"must be from 10 to 100000, was {ProbeInterval}.");
         }
 
         if (Name is { Length: 0 or > 200 })

@@ -8,12 +8,21 @@ namespace ResilientQueue.Errors;
 
 /// <summary>
 /// The default <see cref="IErrorClassifier"/>: the user's rules first (<see cref="ErrorClassifierOptions"/>), then:
-/// HTTP 401/403 → <see cref="ErrorCategory.Auth"/>; <see cref="RateLimitedException"/> and HTTP 429 →
-/// <see cref="ErrorCategory.RateLimited"/>; network errors, timeouts, Redis connection errors and HTTP 5xx →
-/// <see cref="ErrorCategory.Transient"/>; JSON, format and validation errors → <see cref="ErrorCategory.Validation"/>;
+/// HTTP 401/403 → <see cref="ErrorCategory.Auth"/>; <see cref="RateLimitedException"/> (with its Retry-After) and HTTP
+/// 429 → <see cref="ErrorCategory.RateLimited"/>; network errors, timeouts (including HTTP 408 and
+/// <see cref="HttpClient.Timeout"/>), Redis connection errors and HTTP 5xx (a 503 too: an
+/// <see cref="HttpRequestException"/> does not carry the Retry-After that would make it RateLimited) →
+/// <see cref="ErrorCategory.Transient"/>, and so is a full queue the handler enqueues into
+/// (<see cref="Backpressure.QueueFullException"/>, <see cref="Backpressure.QueueFullTimeoutException"/>); JSON, format and validation errors → <see cref="ErrorCategory.Validation"/>;
 /// database errors → <see cref="ErrorCategory.Database"/>; anything else → <see cref="ErrorCategory.Unknown"/>.
 /// An <see cref="AggregateException"/> with one inner exception is classified by that exception.
 /// </summary>
+/// <remarks>
+/// To honour a server's Retry-After, call
+/// <see cref="HttpResponseMessageExtensions.EnsureSuccessStatusCodeWithRetryAfter"/> instead of
+/// <see cref="HttpResponseMessage.EnsureSuccessStatusCode"/> (a 429, or a 503 with Retry-After, then throws a
+/// <see cref="RateLimitedException"/> with the delay), or throw a <see cref="RateLimitedException"/> yourself.
+/// </remarks>
 public sealed class DefaultErrorClassifier : IErrorClassifier
 {
     private readonly Func<Exception, ErrorClassification?>[] _rules;
@@ -50,9 +59,11 @@ public sealed class DefaultErrorClassifier : IErrorClassifier
         RateLimitedException limited => new(ErrorCategory.RateLimited, limited.RetryAfter),
         HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } => new(ErrorCategory.Auth),
         HttpRequestException { StatusCode: HttpStatusCode.TooManyRequests } => new(ErrorCategory.RateLimited),
+        HttpRequestException { StatusCode: HttpStatusCode.RequestTimeout } => new(ErrorCategory.Transient),
         HttpRequestException { StatusCode: { } status } when (int)status >= 500 => new(ErrorCategory.Transient),
         HttpRequestException { StatusCode: null } => new(ErrorCategory.Transient),
         SocketException or TimeoutException or IOException => new(ErrorCategory.Transient),
+        Backpressure.QueueFullException or Backpressure.QueueFullTimeoutException => new(ErrorCategory.Transient), // a downstream queue full: try again later
         OperationCanceledException => new(ErrorCategory.Transient), // not the worker's own token: a timeout inside the handler
         JsonException or FormatException or InvalidDataException or ValidationException => new(ErrorCategory.Validation),
         DbException { IsTransient: true } => new(ErrorCategory.Transient),

@@ -347,19 +347,36 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             Interlocked.Decrement(ref _buffered);
             try
             {
-                // A rate-limit pause holds back buffered jobs too, not only the fetches.
-                while (!_stopping && _state.AbortReason is null && PausedFor is { Ticks: > 0 } pause)
+                bool run;
+                AdaptiveConcurrencyLease? permit;
+                while (true)
                 {
-                    await Task.Delay(Min(pause, _options.PollInterval), _time, _hardStop.Token).ConfigureAwait(false);
+                    // A rate-limit pause holds back buffered jobs too, not only the fetches.
+                    while (!_stopping && _state.AbortReason is null && PausedFor is { Ticks: > 0 } pause)
+                    {
+                        await Task.Delay(Min(pause, _options.PollInterval), _time, _hardStop.Token).ConfigureAwait(false);
+                    }
+
+                    if (_stopping || _state.AbortReason is not null)
+                    {
+                        await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
+                        run = false;
+                        permit = null;
+                        break;
+                    }
+
+                    (run, permit) = await AcquirePermitAsync(job).ConfigureAwait(false);
+                    if (!run || PausedFor <= TimeSpan.Zero)
+                    {
+                        break;
+                    }
+
+                    // A pause began while this loop waited for its permit: the permit must not send the job to a
+                    // downstream that just said 429. Give it back (it says nothing about capacity) and wait out the pause.
+                    permit?.Record(ConcurrencyOutcome.Ignore);
+                    permit?.Dispose();
                 }
 
-                if (_stopping || _state.AbortReason is not null)
-                {
-                    await ReleaseAllAsync([job.Lease], _hardStop.Token).ConfigureAwait(false);
-                    continue;
-                }
-
-                (bool run, AdaptiveConcurrencyLease? permit) = await AcquirePermitAsync(job).ConfigureAwait(false);
                 if (!run)
                 {
                     continue;

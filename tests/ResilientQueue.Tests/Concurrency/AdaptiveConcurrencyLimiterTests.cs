@@ -25,6 +25,14 @@ public sealed class AdaptiveConcurrencyLimiterTests
         { o => o.LongWindow = 9, "AdaptiveConcurrencyLimiterOptions.LongWindow" },
         { o => o.Headroom = -1, "AdaptiveConcurrencyLimiterOptions.Headroom" },
         { o => o.Name = string.Empty, "AdaptiveConcurrencyLimiterOptions.Name" },
+        { o => o.LatencyThreshold = 1.0, "AdaptiveConcurrencyLimiterOptions.LatencyThreshold" },
+        { o => o.LatencyThreshold = 101, "AdaptiveConcurrencyLimiterOptions.LatencyThreshold" },
+        { o => o.LatencyThreshold = double.NaN, "AdaptiveConcurrencyLimiterOptions.LatencyThreshold" },
+        { o => o.QueueAllowance = -0.1, "AdaptiveConcurrencyLimiterOptions.QueueAllowance" },
+        { o => o.QueueAllowance = 11, "AdaptiveConcurrencyLimiterOptions.QueueAllowance" },
+        { o => o.QueueAllowance = double.NaN, "AdaptiveConcurrencyLimiterOptions.QueueAllowance" },
+        { o => o.ProbeInterval = 9, "AdaptiveConcurrencyLimiterOptions.ProbeInterval" },
+        { o => o.ProbeInterval = 100_001, "AdaptiveConcurrencyLimiterOptions.ProbeInterval" },
     };
 
     [Theory]
@@ -37,6 +45,19 @@ public sealed class AdaptiveConcurrencyLimiterTests
         var act = () => new AdaptiveConcurrencyLimiter(options);
 
         act.Should().Throw<InvalidOptionsException>().Which.OptionName.Should().Be(option);
+    }
+
+    [Fact]
+    public void Options_Defaults_AreTheDocumentedOnes()
+    {
+        var options = new AdaptiveConcurrencyLimiterOptions();
+
+        options.Algorithm.Should().Be(ConcurrencyLimitAlgorithm.Aimd);
+        options.LatencyThreshold.Should().Be(1.1);
+        options.QueueAllowance.Should().Be(0.1);
+        options.ProbeInterval.Should().Be(100);
+        options.Smoothing.Should().Be(0.2);
+        FluentActions.Invoking(() => new AdaptiveConcurrencyLimiterOptions { LatencyThreshold = null }.Validate()).Should().NotThrow("null turns AIMD's latency signal off");
     }
 
     [Fact]
@@ -158,6 +179,78 @@ public sealed class AdaptiveConcurrencyLimiterTests
         }
 
         limiter.CurrentLimit.Should().BeLessThan(settled);
+    }
+
+    [Fact]
+    public void Probe_FirstWindow_LowersTheLimitToThreeQuartersOfIt_AndRestoresItWhenMeasured()
+    {
+        using var limiter = Create(initial: 20, algorithm: ConcurrencyLimitAlgorithm.Vegas);
+
+        RunWindow(limiter, 20, TimeSpan.FromMilliseconds(100));
+
+        limiter.CurrentLimit.Should().Be(15, "the first window starts a probe at three quarters of the limit");
+        WarmUp(limiter, TimeSpan.FromMilliseconds(100));
+        limiter.CurrentLimit.Should().BeGreaterThanOrEqualTo(20, "the probe found no queue: the limit is back, and Vegas grows while nothing queues");
+    }
+
+    [Fact]
+    public void Aimd_LatencySignal_WindowSlowerThanThresholdTimesNoLoadLatency_IsADrop()
+    {
+        using var limiter = Create(initial: 10, algorithm: ConcurrencyLimitAlgorithm.Aimd, latencyThreshold: 1.1);
+        WarmUp(limiter, TimeSpan.FromMilliseconds(100));
+        int before = limiter.CurrentLimit;
+
+        RunWindow(limiter, before, TimeSpan.FromMilliseconds(105));
+        limiter.CurrentLimit.Should().Be(before + 1, "5 % slower than without a queue is under the threshold: a busy window grows the limit");
+
+        int grown = limiter.CurrentLimit;
+        RunWindow(limiter, grown, TimeSpan.FromMilliseconds(130));
+        limiter.CurrentLimit.Should().Be((int)Math.Floor(grown * 0.9), "30 % slower is over 1.1 x the no-load latency: a drop");
+        limiter.TotalDrops.Should().Be(0, "a latency drop shrinks the limit; it is not a reported drop");
+    }
+
+    [Fact]
+    public void Aimd_WithoutLatencyThreshold_NeverProbes_AndIgnoresLatency()
+    {
+        using var limiter = Create(initial: 10, algorithm: ConcurrencyLimitAlgorithm.Aimd, latencyThreshold: null);
+
+        RunWindow(limiter, 10, TimeSpan.FromMilliseconds(100));
+        RunWindow(limiter, 11, TimeSpan.FromMilliseconds(1000));
+
+        limiter.CurrentLimit.Should().Be(12);
+    }
+
+    [Fact]
+    public void Vegas_QueueingWindow_MovesTheLimitTowardsTheCapacityItImpliesPlusTheAllowance()
+    {
+        using var limiter = Create(initial: 10, max: 40, algorithm: ConcurrencyLimitAlgorithm.Vegas);
+        WarmUp(limiter, TimeSpan.FromMilliseconds(100));
+        int before = limiter.CurrentLimit;
+
+        RunWindow(limiter, before, TimeSpan.FromMilliseconds(150));
+
+        // A third of the latency was queueing: capacity = limit x 100 / 150; target = capacity x 1.1; a fifth of the way
+        // there: the limit x (1 + 0.2 x (0.733 - 1)). (The limit is fractional, CurrentLimit its floor: before to before + 1.)
+        const double Factor = 1 + (0.2 * ((100.0 / 150 * 1.1) - 1));
+        limiter.CurrentLimit.Should().BeInRange((int)Math.Floor(before * Factor), (int)Math.Floor((before + 1) * Factor));
+    }
+
+    [Fact]
+    public void Probe_WindowTwiceTheNoLoadLatency_CutsTheLimitToTheCapacityItImplies()
+    {
+        using var limiter = Create(initial: 10, max: 40, algorithm: ConcurrencyLimitAlgorithm.Vegas);
+        WarmUp(limiter, TimeSpan.FromMilliseconds(100));
+        int before = limiter.CurrentLimit;
+
+        // The capacity fell to a third: latency triples. The probe drains the queue and measures 100 ms again.
+        RunWindow(limiter, before, TimeSpan.FromMilliseconds(300));
+        limiter.CurrentLimit.Should().Be((int)Math.Floor(0.75 * before / 3), "the probe holds three quarters of the implied capacity");
+        for (int round = 0; round < 4; round++)
+        {
+            RunWindow(limiter, limiter.CurrentLimit, TimeSpan.FromMilliseconds(100));
+        }
+
+        limiter.CurrentLimit.Should().Be((int)Math.Floor(before / 3.0), "after the probe the limit goes on from the capacity the slow window implied, not from where it was");
     }
 
     [Fact]
@@ -416,9 +509,9 @@ public sealed class AdaptiveConcurrencyLimiterTests
     [Fact]
     public async Task Stress_ConcurrentAcquireRelease_InFlightNeverExceedsTheLimit()
     {
-        // Successes and ignores only: the limit never shrinks, so a limit read after a grant is at least the limit
-        // the grant saw, and the holders counted at that moment must fit in it.
-        using var limiter = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 4, MaxLimit = 32, QueueLimit = 10_000 });
+        // Successes and ignores only, and no latency signal: the limit never shrinks, so a limit read after a grant is at
+        // least the limit the grant saw, and the holders counted at that moment must fit in it.
+        using var limiter = new AdaptiveConcurrencyLimiter(new AdaptiveConcurrencyLimiterOptions { InitialLimit = 4, MaxLimit = 32, QueueLimit = 10_000, LatencyThreshold = null });
         int holders = 0;
         int violations = 0;
         int maxHolders = 0;
@@ -513,6 +606,15 @@ public sealed class AdaptiveConcurrencyLimiterTests
         }
     }
 
+    /// <summary>Windows at the given latency until the first probe (and the window after it) are over.</summary>
+    private void WarmUp(AdaptiveConcurrencyLimiter limiter, TimeSpan latency)
+    {
+        for (int round = 0; round < 12; round++)
+        {
+            RunWindow(limiter, limiter.CurrentLimit, latency);
+        }
+    }
+
     private void RunWindow(AdaptiveConcurrencyLimiter limiter, int count, TimeSpan latency)
     {
         var leases = Enumerable.Range(0, count).Select(_ => limiter.AttemptAcquire()).Where(l => l.IsAcquired).ToList();
@@ -520,6 +622,7 @@ public sealed class AdaptiveConcurrencyLimiterTests
         leases.ForEach(l => l.Dispose());
     }
 
-    private AdaptiveConcurrencyLimiter Create(int initial, int max = 100, int queue = 0, QueueProcessingOrder order = QueueProcessingOrder.OldestFirst, ConcurrencyLimitAlgorithm algorithm = ConcurrencyLimitAlgorithm.Aimd) =>
-        new(new AdaptiveConcurrencyLimiterOptions { InitialLimit = initial, MaxLimit = max, QueueLimit = queue, QueueProcessingOrder = order, Algorithm = algorithm }, _time);
+    /// <summary>A limiter on the test's clock; AIMD without its latency signal unless asked (these tests are about the mechanics).</summary>
+    private AdaptiveConcurrencyLimiter Create(int initial, int max = 100, int queue = 0, QueueProcessingOrder order = QueueProcessingOrder.OldestFirst, ConcurrencyLimitAlgorithm algorithm = ConcurrencyLimitAlgorithm.Aimd, double? latencyThreshold = null) =>
+        new(new AdaptiveConcurrencyLimiterOptions { InitialLimit = initial, MaxLimit = max, QueueLimit = queue, QueueProcessingOrder = order, Algorithm = algorithm, LatencyThreshold = latencyThreshold }, _time);
 }

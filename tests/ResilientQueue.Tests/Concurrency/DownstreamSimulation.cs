@@ -9,8 +9,11 @@ namespace ResilientQueue.Tests.Concurrency;
 /// downstream with <see cref="Capacity"/> service slots. Requests beyond the capacity wait in the downstream's FIFO queue,
 /// so latency grows past it; the client gives up after <see cref="Timeout"/> (a drop), and a request that timed out while
 /// waiting is abandoned. During <see cref="RateLimitedFrom"/>..<see cref="RateLimitedUntil"/> every request is answered at
-/// once with a 429 (a drop). Time is a <see cref="FakeTimeProvider"/> moved from event to event, so a run is exact and
-/// repeatable; service times have a seeded ±<see cref="Jitter"/> spread.
+/// once with a 429 (a drop). <see cref="CapacityChanges"/> and <see cref="ServiceTimeChanges"/> change the downstream
+/// while it runs; <see cref="ClientOverhead"/> adds a random (exponential) delay on the client's side of each call, the
+/// noise of a loaded machine, which the latency includes but the downstream never sees. Time is a
+/// <see cref="FakeTimeProvider"/> moved from event to event, so a run is exact and repeatable; service times have a
+/// seeded ±<see cref="Jitter"/> spread.
 /// </summary>
 internal sealed class DownstreamSimulation
 {
@@ -21,6 +24,8 @@ internal sealed class DownstreamSimulation
     private Random _random = new(1);
     private long _seq;
     private int _busySlots;
+    private int _capacity;
+    private TimeSpan _serviceTime;
 
     public DownstreamSimulation() => _start = _time.GetUtcNow();
 
@@ -38,6 +43,15 @@ internal sealed class DownstreamSimulation
 
     public TimeSpan RateLimitedLatency { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>When the downstream's capacity changes, and to what (in order of time).</summary>
+    public IReadOnlyList<(TimeSpan At, int Capacity)> CapacityChanges { get; init; } = [];
+
+    /// <summary>When the downstream's own service time changes, and to what (in order of time).</summary>
+    public IReadOnlyList<(TimeSpan At, TimeSpan ServiceTime)> ServiceTimeChanges { get; init; } = [];
+
+    /// <summary>The mean of an exponentially distributed delay added on the client's side of every call (zero: none).</summary>
+    public TimeSpan ClientOverhead { get; init; }
+
     /// <summary>How many requests the client wants in flight at most (null: as many as the limiter allows).</summary>
     public int? OfferedConcurrency { get; init; }
 
@@ -49,16 +63,35 @@ internal sealed class DownstreamSimulation
 
     public long Drops { get; private set; }
 
+    /// <summary>When each drop (timeout or 429) was reported.</summary>
+    public List<TimeSpan> DropTimes { get; } = [];
+
     public int MaxObservedInFlight { get; private set; }
 
-    /// <summary>Runs for <paramref name="duration"/> of simulated time and returns the limit sampled every <paramref name="sampleEvery"/>.</summary>
-    public IReadOnlyList<(TimeSpan At, int Limit)> Run(AdaptiveConcurrencyLimiter limiter, TimeSpan duration, TimeSpan sampleEvery, int seed = 1)
+    /// <summary>Runs for <paramref name="duration"/> of simulated time and returns the limit (and the successes so far) sampled every <paramref name="sampleEvery"/>.</summary>
+    public IReadOnlyList<(TimeSpan At, int Limit, long Successes)> Run(AdaptiveConcurrencyLimiter limiter, TimeSpan duration, TimeSpan sampleEvery, int seed = 1)
     {
         _random = new Random(seed);
-        var samples = new List<(TimeSpan, int)>();
+        _capacity = Capacity;
+        _serviceTime = ServiceTime;
+        var samples = new List<(TimeSpan, int, long)>();
         int inFlight = 0;
         TimeSpan nextSample = TimeSpan.Zero;
         Schedule(TimeSpan.Zero, () => { });
+        foreach ((TimeSpan at, int capacity) in CapacityChanges)
+        {
+            Schedule(at, () =>
+            {
+                _capacity = capacity;
+                ServeWaiting();
+            });
+        }
+
+        foreach ((TimeSpan at, TimeSpan serviceTime) in ServiceTimeChanges)
+        {
+            Schedule(at, () => _serviceTime = serviceTime);
+        }
+
         while (_events.TryDequeue(out var action, out var key))
         {
             var at = TimeSpan.FromTicks(key.Ticks);
@@ -70,7 +103,7 @@ internal sealed class DownstreamSimulation
             while (nextSample <= at)
             {
                 _time.Advance(nextSample - Now);
-                samples.Add((nextSample, limiter.CurrentLimit));
+                samples.Add((nextSample, limiter.CurrentLimit, Successes));
                 nextSample += sampleEvery;
             }
 
@@ -120,7 +153,7 @@ internal sealed class DownstreamSimulation
             Finish(request, ConcurrencyOutcome.Drop);
         });
 
-        if (_busySlots < Capacity)
+        if (_busySlots < _capacity)
         {
             Serve(request);
         }
@@ -134,16 +167,30 @@ internal sealed class DownstreamSimulation
     {
         _busySlots++;
         double factor = 1 + (((_random.NextDouble() * 2) - 1) * Jitter);
-        Schedule(Now + (ServiceTime * factor), () =>
+        Schedule(Now + (_serviceTime * factor), () =>
         {
             _busySlots--;
-            Finish(request, ConcurrencyOutcome.Success);
-            if (_waiting.First is { } next)
+            if (ClientOverhead > TimeSpan.Zero)
             {
-                _waiting.RemoveFirst();
-                Serve(next.Value);
+                TimeSpan overhead = ClientOverhead * -Math.Log(1 - _random.NextDouble());
+                Schedule(Now + overhead, () => Finish(request, ConcurrencyOutcome.Success));
             }
+            else
+            {
+                Finish(request, ConcurrencyOutcome.Success);
+            }
+
+            ServeWaiting();
         });
+    }
+
+    private void ServeWaiting()
+    {
+        while (_busySlots < _capacity && _waiting.First is { } next)
+        {
+            _waiting.RemoveFirst();
+            Serve(next.Value);
+        }
     }
 
     private void Finish(Request request, ConcurrencyOutcome outcome)
@@ -161,6 +208,7 @@ internal sealed class DownstreamSimulation
         else
         {
             Drops++;
+            DropTimes.Add(Now);
         }
 
         request.Lease.Record(outcome);

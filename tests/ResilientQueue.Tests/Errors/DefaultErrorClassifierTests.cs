@@ -20,6 +20,13 @@ public sealed class DefaultErrorClassifierTests
     }
 
     [Fact]
+    public void Classify_AFullQueueTheHandlerEnqueuesInto_IsTransient()
+    {
+        Classifier.Classify(new Backpressure.QueueFullException("downstream", 10, 10, 1)).Category.Should().Be(ErrorCategory.Transient);
+        Classifier.Classify(new Backpressure.QueueFullTimeoutException("downstream", TimeSpan.FromSeconds(1), 10, 10, "room for 1 more job")).Category.Should().Be(ErrorCategory.Transient);
+    }
+
+    [Fact]
     public void Classify_UnauthorizedAccessException_IsNotAuth_BecauseALocalFilePermissionMustNotStopTheWorker()
     {
         Classifier.Classify(new UnauthorizedAccessException("denied")).Should().Be(new ErrorClassification(ErrorCategory.Unknown));
