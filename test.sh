@@ -219,6 +219,12 @@ run() {
     echo "[$label] ran no test" >&2
     status=1
   fi
+  local failed_names=""
+  if [ "$failed" -ne 0 ]; then
+    # The failed tests by name (from the TRX files), so that the end of the output says which ones they were.
+    failed_names="$(cat "$results"/*.trx 2>/dev/null | grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' \
+      | sed -n 's/.* testName="\([^"]*\)".*/\1/p' | sed 's/&quot;/"/g; s/&amp;/\&/g; s/&lt;/</g; s/&gt;/>/g' | head -n 20 || true)"
+  fi
   if [ "$failed" -ne 0 ] && [ -n "$dockerd_pid" ]; then
     echo "--- Docker engine events during [$label] (the last 60), for the failures above:"
     timeout 20 docker events --since "$run_start" --until "$(date +%s)" --format '{{.Time}} {{.Type}} {{.Action}} {{.Actor.ID}}' 2>&1 | tail -n 60 || true
@@ -230,6 +236,9 @@ run() {
   run_seconds=$((SECONDS - run_seconds))
   echo "<== [$label] $heading: $passed passed, $failed failed, $skipped skipped ($run_seconds s)${server:+ -- $server}"
   summaries+=("[$label] $passed passed, $failed failed, $skipped skipped ($run_seconds s) -- $heading${server:+ -- $server}")
+  if [ -n "$failed_names" ]; then
+    while IFS= read -r name; do summaries+=("    failed: $name"); done <<<"$failed_names"
+  fi
   total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed)); total_skipped=$((total_skipped + skipped))
 }
 

@@ -33,8 +33,42 @@ internal static class Repository
             return null;
         }
 
-        int height = int.Parse(Git("rev-list --count HEAD")!, System.Globalization.CultureInfo.InvariantCulture) - 1;
+        int height = HeightAboveRoot(Git("rev-list --parents HEAD")!);
         return height == 0 ? "0.2.0-alpha.0" : $"0.2.0-alpha.0.{height}";
+    }
+
+    // MinVer's height without a tag is the shortest walk from HEAD to a root commit along parents (over merges too), not
+    // the number of commits: a breadth-first walk of `git rev-list --parents HEAD` (its first line is HEAD).
+    private static int HeightAboveRoot(string revList)
+    {
+        var parents = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        string? head = null;
+        foreach (string line in revList.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] ids = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            head ??= ids[0];
+            parents[ids[0]] = ids[1..];
+        }
+
+        var distance = new Dictionary<string, int>(StringComparer.Ordinal) { [head!] = 0 };
+        var queue = new Queue<string>([head!]);
+        while (queue.TryDequeue(out string? commit))
+        {
+            if (parents[commit].Length == 0)
+            {
+                return distance[commit];
+            }
+
+            foreach (string parent in parents[commit])
+            {
+                if (distance.TryAdd(parent, distance[commit] + 1))
+                {
+                    queue.Enqueue(parent);
+                }
+            }
+        }
+
+        throw new InvalidOperationException("git rev-list --parents HEAD listed no root commit");
     }
 
     private static string? Git(string arguments)
