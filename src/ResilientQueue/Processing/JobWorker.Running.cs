@@ -145,6 +145,7 @@ internal sealed partial class JobWorker<THandler, TPayload>
         }
 
         _prefetch.Started();
+        _outcomes.Started(job);
         ResilientQueueTelemetry.InFlight.Add(1, _queueTag);
         try
         {

@@ -12,26 +12,31 @@ namespace ResilientQueue.Processing;
 internal sealed record PendingFailure(JobError Error, RecoveryDecision Decision, ErrorCategory Category);
 
 /// <summary>
-/// Writes the outcomes of a worker's jobs, group-committed: handlers queue an acknowledgement or a decided failure and
-/// go on; one loop writes whatever has queued up meanwhile in one <see cref="IJobConsumer.AckManyAsync"/> and one
-/// <see cref="IJobConsumer.FailManyAsync"/> call (up to <see cref="JobQueueOptions.MaxBatchSize"/> each), so the calls
-/// per job fall as the load grows and no handler waits for a round trip. What was applied is read back and counted
+/// Writes the outcomes of a worker's jobs, group-committed: handlers queue a started mark, an acknowledgement or a
+/// decided failure and go on; one loop writes whatever has queued up meanwhile in one
+/// <see cref="IJobConsumer.MarkStartedManyAsync"/>, one <see cref="IJobConsumer.AckManyAsync"/> and one
+/// <see cref="IJobConsumer.FailManyAsync"/> call (up to <see cref="JobQueueOptions.MaxBatchSize"/> each, the marks sent
+/// alongside the acknowledgements), so the calls per job fall as the load grows and no handler waits for a round trip.
+/// The mark of a job that is no longer running when its batch goes out is dropped: a fast job costs no mark at all. What was applied is read back and counted
 /// (completed, retried, dead-lettered, lease lost). A failed write is tried again twice while the leases last; after that
 /// the leases run out and the reaper takes the jobs back (at-least-once).
 /// </summary>
 internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger logger)
 {
-    private readonly Channel<(TrackedJob Job, PendingFailure? Failure)> _outcomes =
-        Channel.CreateUnbounded<(TrackedJob, PendingFailure?)>(new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = false });
+    private readonly Channel<Written> _outcomes =
+        Channel.CreateUnbounded<Written>(new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = false });
 
     private readonly KeyValuePair<string, object?> _queueTag = ResilientQueueTelemetry.Queue(queue.Name);
     private readonly SemaphoreSlim _flushing = new(1, 1);
 
+    /// <summary>Queues the started mark of a job whose handler starts now.</summary>
+    public void Started(TrackedJob job) => _outcomes.Writer.TryWrite(new Written(job, null, IsStartedMark: true));
+
     /// <summary>Queues the acknowledgement of a job whose handler succeeded.</summary>
-    public void Ack(TrackedJob job) => _outcomes.Writer.TryWrite((job, null));
+    public void Ack(TrackedJob job) => _outcomes.Writer.TryWrite(new Written(job, null, IsStartedMark: false));
 
     /// <summary>Queues a decided failure.</summary>
-    public void Fail(TrackedJob job, PendingFailure failure) => _outcomes.Writer.TryWrite((job, failure));
+    public void Fail(TrackedJob job, PendingFailure failure) => _outcomes.Writer.TryWrite(new Written(job, failure, IsStartedMark: false));
 
     /// <summary>No more outcomes: <see cref="RunAsync"/> ends once everything queued is written.</summary>
     public void Complete() => _outcomes.Writer.TryComplete();
@@ -51,16 +56,22 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
         await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var marks = new List<TrackedJob>();
             var acks = new List<TrackedJob>();
             var fails = new List<(TrackedJob Job, PendingFailure Failure)>();
             while (true)
             {
+                marks.Clear();
                 acks.Clear();
                 fails.Clear();
-                while (acks.Count < JobQueueOptions.MaxBatchSize && fails.Count < JobQueueOptions.MaxBatchSize
-                    && _outcomes.Reader.TryRead(out (TrackedJob Job, PendingFailure? Failure) outcome))
+                while (acks.Count < JobQueueOptions.MaxBatchSize && fails.Count < JobQueueOptions.MaxBatchSize && marks.Count < JobQueueOptions.MaxBatchSize
+                    && _outcomes.Reader.TryRead(out Written outcome))
                 {
-                    if (outcome.Failure is null)
+                    if (outcome.IsStartedMark)
+                    {
+                        marks.Add(outcome.Job);
+                    }
+                    else if (outcome.Failure is null)
                     {
                         acks.Add(outcome.Job);
                     }
@@ -70,15 +81,20 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
                     }
                 }
 
-                if (acks.Count == 0 && fails.Count == 0)
+                if (acks.Count == 0 && fails.Count == 0 && marks.Count == 0)
                 {
                     return;
                 }
 
+                // Only jobs still running need their mark: the outcome of the others is written (or on its way).
+                marks.RemoveAll(static j => j.State != TrackedJob.Running);
+                Task marking = marks.Count > 0 ? MarkStartedAsync(marks.ToArray(), cancellationToken) : Task.CompletedTask;
                 if (acks.Count > 0)
                 {
                     await WriteAcksAsync(acks, cancellationToken).ConfigureAwait(false);
                 }
+
+                await marking.ConfigureAwait(false);
 
                 if (fails.Count > 0)
                 {
@@ -89,6 +105,22 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
         finally
         {
             _flushing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Best effort: a mark that is not written only means that, should the worker die with the job running, the reaper
+    /// gives the attempt back (bounded by <see cref="IJobConsumer.MaxUnstartedRefunds"/>).
+    /// </summary>
+    private async Task MarkStartedAsync(TrackedJob[] jobs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await queue.MarkStartedManyAsync(Array.ConvertAll(jobs, static j => j.Lease), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            WorkerLog.MarkStartedFailed(logger, ex, queue.Name, jobs.Length);
         }
     }
 
@@ -194,4 +226,7 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
             }
         }
     }
+
+    /// <summary>One queued write: a started mark, an acknowledgement (no failure) or a failure.</summary>
+    private readonly record struct Written(TrackedJob Job, PendingFailure? Failure, bool IsStartedMark);
 }

@@ -70,6 +70,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 2025, Level = LogLevel.Critical, Message = "Worker of queue {Queue} stopped: its handler {Handler} cannot be created ({Error}). The job was given back; fix the service registrations and restart")]
     public static partial void HandlerUnavailable(ILogger logger, Exception exception, string queue, string handler, string error);
 
+    [LoggerMessage(EventId = 2026, Level = LogLevel.Debug, Message = "Worker of queue {Queue} could not mark {Count} running jobs started; should the worker die now, the reaper gives their attempts back")]
+    public static partial void MarkStartedFailed(ILogger logger, Exception exception, string queue, int count);
+
     [LoggerMessage(EventId = 2023, Level = LogLevel.Information, Message = "Worker of queue {Queue} can fetch again after {Failures} failed attempts over {Seconds} s")]
     public static partial void FetchRecovered(ILogger logger, string queue, int failures, double seconds);
 
