@@ -65,7 +65,18 @@ public sealed class AdaptiveLimiterRealServerTests(ITestOutputHelper output)
 
         ShouldHoldNear(before, 12);
         down.Should().NotBeNull().And.BeLessThanOrEqualTo(2.5, "the limit should be within ±30 % of the new C within about 2 s");
-        ShouldHoldNear(dip, 4);
+        if (algorithm == ConcurrencyLimitAlgorithm.Vegas)
+        {
+            ShouldHoldNear(dip, 4);
+        }
+        else
+        {
+            // AIMD's latency signal needs a queue to see: at C = 4 it holds C + 1 or C + 2 (5-6; one 40 ms call waiting
+            // is already +25 %), as docs/adaptive-concurrency.md says. CI saw a median of 6 twice; held to C + 2 here.
+            dip.MedianLimit.Should().BeInRange(0.7 * 4, 4 + 2, $"AIMD should hold the new C within two waiting calls ({dip})");
+            dip.ShareWithin(0.5).Should().BeGreaterThanOrEqualTo(0.8, "AIMD should stay within C + 2 of C = 4, not only have its median there");
+        }
+
         dip.TimedOutOutsideStalls.Should().BeLessThanOrEqualTo(Math.Max(2, dip.Ok / 100), "once the limit follows C = 4, client timeouts stop (calls caught in a stall of the machine are not the limiter's)");
         dip.MedianUtilisation.Should().BeGreaterThanOrEqualTo(KeptThroughput, "the smaller downstream should still be kept busy");
         up.Should().NotBeNull().And.BeLessThanOrEqualTo(2.5, "the limit should be back within ±30 % of C = 12 within about 2 s");
