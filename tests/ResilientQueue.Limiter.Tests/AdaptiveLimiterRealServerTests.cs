@@ -36,7 +36,7 @@ public sealed class AdaptiveLimiterRealServerTests(ITestOutputHelper output)
         output.WriteLine(result.LimitSeries());
         output.WriteLine("stalls: " + result.StallSummary());
         output.WriteLine(result.PerSecondTable(0, end));
-        ShouldHoldNear(settled, capacity);
+        ShouldHoldNear(settled, capacity, algorithm);
         settled.MedianUtilisation.Should().BeGreaterThanOrEqualTo(KeptThroughput, "the limit should keep the downstream busy: at most 5 % of its throughput may be lost");
         settled.TimedOutOutsideStalls.Should().BeLessThanOrEqualTo(Math.Max(2, settled.Ok / 100), "near C latency stays far below the client timeout (calls caught in a stall of the machine are not the limiter's)");
         settled.Unavailable.Should().Be(0, "the limit should stay well below the 503 cliff (2 C waiting)");
@@ -63,24 +63,13 @@ public sealed class AdaptiveLimiterRealServerTests(ITestOutputHelper output)
         output.WriteLine(result.PerSecondTable(0, Scenarios.DipEnd));
         output.WriteLine("stalls: " + result.StallSummary());
 
-        ShouldHoldNear(before, 12);
+        ShouldHoldNear(before, 12, algorithm);
         down.Should().NotBeNull().And.BeLessThanOrEqualTo(2.5, "the limit should be within ±30 % of the new C within about 2 s");
-        if (algorithm == ConcurrencyLimitAlgorithm.Vegas)
-        {
-            ShouldHoldNear(dip, 4);
-        }
-        else
-        {
-            // AIMD's latency signal needs a queue to see: at C = 4 it holds C + 1 or C + 2 (5-6; one 40 ms call waiting
-            // is already +25 %), as docs/adaptive-concurrency.md says. CI saw a median of 6 twice; held to C + 2 here.
-            dip.MedianLimit.Should().BeInRange(0.7 * 4, 4 + 2, $"AIMD should hold the new C within two waiting calls ({dip})");
-            dip.ShareWithin(0.5).Should().BeGreaterThanOrEqualTo(0.8, "AIMD should stay within C + 2 of C = 4, not only have its median there");
-        }
-
+        ShouldHoldNear(dip, 4, algorithm);
         dip.TimedOutOutsideStalls.Should().BeLessThanOrEqualTo(Math.Max(2, dip.Ok / 100), "once the limit follows C = 4, client timeouts stop (calls caught in a stall of the machine are not the limiter's)");
         dip.MedianUtilisation.Should().BeGreaterThanOrEqualTo(KeptThroughput, "the smaller downstream should still be kept busy");
         up.Should().NotBeNull().And.BeLessThanOrEqualTo(2.5, "the limit should be back within ±30 % of C = 12 within about 2 s");
-        ShouldHoldNear(after, 12);
+        ShouldHoldNear(after, 12, algorithm);
         ShouldStayWithinBounds(result, maxLimit: 60);
     }
 
@@ -120,10 +109,13 @@ public sealed class AdaptiveLimiterRealServerTests(ITestOutputHelper output)
         }
     }
 
-    private static void ShouldHoldNear(PhaseStats phase, int capacity)
+    // ±30 % of C; for AIMD at least C ± 2: its latency signal needs a waiting call to see, so at small C it sits one or
+    // two calls above C (CI saw 5-6 at C = 4, alone on the machine), as docs/adaptive-concurrency.md says.
+    private static void ShouldHoldNear(PhaseStats phase, int capacity, ConcurrencyLimitAlgorithm algorithm)
     {
-        phase.MedianLimit.Should().BeInRange(0.7 * capacity, 1.3 * capacity, $"the limit should settle within ±30 % of C = {capacity} ({phase})");
-        phase.ShareWithin(0.3).Should().BeGreaterThanOrEqualTo(0.8, "the limit should stay near C, not only have its median there (a probe or a hiccup may take a window out)");
+        double band = algorithm == ConcurrencyLimitAlgorithm.Aimd ? Math.Max(0.3, 2.0 / capacity) : 0.3;
+        phase.MedianLimit.Should().BeInRange((1 - band) * capacity, (1 + band) * capacity, $"the limit should settle within ±{band:P0} of C = {capacity} ({phase})");
+        phase.ShareWithin(band).Should().BeGreaterThanOrEqualTo(0.8, "the limit should stay near C, not only have its median there (a probe or a hiccup may take a window out)");
     }
 
     private static void ShouldStayWithinBounds(RunResult result, int maxLimit) =>
