@@ -109,13 +109,18 @@ public sealed class AdaptiveLimiterRealServerTests(ITestOutputHelper output)
         }
     }
 
-    // ±30 % of C; for AIMD at least C ± 2: its latency signal needs a waiting call to see, so at small C it sits one or
-    // two calls above C (CI saw 5-6 at C = 4, alone on the machine), as docs/adaptive-concurrency.md says.
+    // Vegas: the median and 80 % of the half-second medians within ±30 % of C. AIMD is a sawtooth that sits above C (its
+    // latency signal needs a waiting call to see, and it backs off only once the window's average latency is past the
+    // threshold): its median within ±30 % or C ± 2, whichever is wider, and 80 % of the half-second medians within ±50 %
+    // or C ± 3 (CI saw 4-7 at C = 4 and 13-18 at C = 12, alone on the machine), as docs/adaptive-concurrency.md says. Far
+    // from the error cliff either way: the 503 and timeout checks of each scenario hold for both.
     private static void ShouldHoldNear(PhaseStats phase, int capacity, ConcurrencyLimitAlgorithm algorithm)
     {
-        double band = algorithm == ConcurrencyLimitAlgorithm.Aimd ? Math.Max(0.3, 2.0 / capacity) : 0.3;
+        bool aimd = algorithm == ConcurrencyLimitAlgorithm.Aimd;
+        double band = aimd ? Math.Max(0.3, 2.0 / capacity) : 0.3;
+        double windows = aimd ? Math.Max(0.5, 3.0 / capacity) : 0.3;
         phase.MedianLimit.Should().BeInRange((1 - band) * capacity, (1 + band) * capacity, $"the limit should settle within ±{band:P0} of C = {capacity} ({phase})");
-        phase.ShareWithin(band).Should().BeGreaterThanOrEqualTo(0.8, "the limit should stay near C, not only have its median there (a probe or a hiccup may take a window out)");
+        phase.ShareWithin(windows).Should().BeGreaterThanOrEqualTo(0.8, $"the limit should stay within ±{windows:P0} of C = {capacity}, not only have its median there (a probe or a hiccup may take a window out)");
     }
 
     private static void ShouldStayWithinBounds(RunResult result, int maxLimit) =>
