@@ -1,6 +1,7 @@
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Reaping;
+using ResilientQueue.Results;
 
 namespace ResilientQueue;
 
@@ -21,6 +22,12 @@ public interface IJobQueueAdmin
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job, or <see langword="null"/> when the queue has no job with that id (never had, or removed).</returns>
     ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a job's stored result, without waiting.</summary>
+    /// <param name="jobId">The job's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The result, or <see langword="null"/> when none is kept (the job has not completed, completed without one, or its result expired).</returns>
+    ValueTask<JobResult?> GetResultAsync(string jobId, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the counts by state and the paused flag in one step.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>

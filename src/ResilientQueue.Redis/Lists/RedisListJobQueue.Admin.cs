@@ -85,13 +85,14 @@ public sealed partial class RedisListJobQueue
         if (removed == 0)
         {
             await DeleteStringKeysAsync(cancellationToken).ConfigureAwait(false);
+            await PublishLookAgainAsync().ConfigureAwait(false);
         }
 
         return removed;
     }
 
     /// <summary>
-    /// The queue's idempotency keys and turns are strings with a TTL that no structure lists: they are found with SCAN
+    /// The queue's idempotency keys, turns and results are strings with a TTL that no structure lists: they are found with SCAN
     /// (MATCH on the queue's prefix, on the node that serves its slot; queue names hold no glob characters) and deleted,
     /// at most 1,000 per DEL.
     /// </summary>
@@ -101,7 +102,7 @@ public sealed partial class RedisListJobQueue
         IDatabase db = multiplexer.GetDatabase(_database);
         System.Net.EndPoint? endpoint = await db.IdentifyEndpointAsync(_keys.Meta).ConfigureAwait(false);
         IServer server = endpoint is null ? multiplexer.GetServers()[0] : multiplexer.GetServer(endpoint);
-        foreach (string pattern in new[] { _keys.Idempotency("*").ToString(), _keys.Turn("*").ToString() })
+        foreach (string pattern in new[] { _keys.Idempotency("*").ToString(), _keys.Turn("*").ToString(), _keys.Result("*").ToString() })
         {
             var batch = new List<RedisKey>(1000);
             await foreach (RedisKey key in server.KeysAsync(db.Database, pattern, pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))

@@ -90,6 +90,7 @@ public abstract partial class JobQueueBase
             long step = await ClearCoreAsync(JobQueueOptions.MaxStepWork, cancellationToken).ConfigureAwait(false);
             if (step == 0)
             {
+                SignalAllResultWaiters(); // their jobs and results are gone: they find nothing and say so
                 return removed;
             }
 

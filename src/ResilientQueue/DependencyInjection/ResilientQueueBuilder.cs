@@ -13,7 +13,7 @@ using ResilientQueue.Serialization;
 namespace ResilientQueue.DependencyInjection;
 
 /// <summary>Configures ResilientQueue in a service collection: the backend, per-queue options, error rules and handlers.</summary>
-public sealed class ResilientQueueBuilder
+public sealed partial class ResilientQueueBuilder
 {
     private readonly HashSet<string> _handledQueues;
 

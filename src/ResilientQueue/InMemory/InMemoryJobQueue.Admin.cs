@@ -109,6 +109,7 @@ public sealed partial class InMemoryJobQueue
             _idempotency.Clear();
             _idempotencyExpiry.Clear();
             _turns.Clear();
+            ClearResults();
             _paused = false;
             _deadTrimmed = 0;
             return ValueTask.FromResult(0L);
