@@ -21,14 +21,16 @@ public static class SampleHost
     /// <summary>Configures the services; a test can add its own before <see cref="Build"/>.</summary>
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        // The two switches take no value, so they are taken out before the configuration reads `--key value` pairs.
+        bool traffic = !args.Contains("--no-traffic");
+        bool readOnly = args.Contains("--read-only");
+        WebApplicationBuilder builder = WebApplication.CreateBuilder([.. args.Where(a => a is not ("--no-traffic" or "--read-only"))]);
         IConfiguration config = builder.Configuration;
         if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]))
         {
             builder.WebHost.UseUrls("http://127.0.0.1:5080"); // loopback only
         }
 
-        bool traffic = !args.Contains("--no-traffic");
         var queues = builder.Services.AddResilientQueue();
         if (config["redis"] is { Length: > 0 } redis)
         {
@@ -39,7 +41,10 @@ public static class SampleHost
             .AddQueueMetrics(o =>
             {
                 o.Interval = TimeSpan.FromSeconds(5);
-                o.Queues.Add("reports");
+                foreach (string queue in Queues)
+                {
+                    o.Queues.Add(queue); // the handled ones are observed anyway; "reports" has no worker here
+                }
             });
         if (traffic)
         {
@@ -51,7 +56,7 @@ public static class SampleHost
 
         builder.Services.AddResilientQueueDashboard(o =>
         {
-            o.AllowActions = !args.Contains("--read-only");
+            o.AllowActions = !readOnly;
             o.SampleInterval = TimeSpan.FromSeconds(5);
             foreach (string queue in Queues)
             {

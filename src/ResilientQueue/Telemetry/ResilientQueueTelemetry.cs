@@ -98,7 +98,7 @@ public static class ResilientQueueTelemetry
         "resilientqueue.queue.depth",
         ObserveDepth,
         "{job}",
-        "Jobs in each state of each queue a worker in this process consumes (read every StatusInterval).");
+        "Jobs in each state of each queue a worker in this process consumes (read every StatusInterval) or the metrics sampler observes (read every QueueMetricsOptions.Interval).");
 
     /// <summary>The adaptive limiters with a name, for the limit and in-flight gauges.</summary>
     internal static readonly ConcurrentDictionary<Concurrency.AdaptiveConcurrencyLimiter, string> Limiters = new();
