@@ -13,10 +13,11 @@ public sealed partial class PackageTests(PackedPackages packed)
     private const string Core = "ResilientQueue";
     private const string Redis = "ResilientQueue.Redis";
     private const string Cli = "ResilientQueue.Cli";
+    private const string AspNetCore = "ResilientQueue.AspNetCore";
 
     public static TheoryData<string> Packages => new(PackedPackages.Projects);
 
-    public static TheoryData<string> Libraries => new(Core, Redis);
+    public static TheoryData<string> Libraries => new(Core, Redis, AspNetCore);
 
     [Fact]
     public void Pack_OfEveryPackage_IsWarningFree()
@@ -133,6 +134,15 @@ public sealed partial class PackageTests(PackedPackages packed)
         });
         dependencies.Where(d => d.Key.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal))
             .Should().OnlyContain(d => d.Value == "[10.0.0, )");
+    }
+
+    [Fact]
+    public void Dependencies_OfTheDashboard_AreTheCoreFromItsVersion_AndASPNETCoreItself()
+    {
+        Package dashboard = packed.Nupkg(AspNetCore);
+
+        dashboard.Dependencies().Should().Equal(new Dictionary<string, string> { [Core] = $"[{dashboard.Version}, )" }, "its only other dependency is the shared framework");
+        dashboard.Element("frameworkReferences")!.Descendants().Where(e => e.Name.LocalName == "frameworkReference").Select(e => (string?)e.Attribute("name")).Should().Equal("Microsoft.AspNetCore.App");
     }
 
     [Theory]
