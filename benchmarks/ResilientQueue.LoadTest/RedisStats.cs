@@ -3,51 +3,54 @@ using StackExchange.Redis;
 
 namespace ResilientQueue.LoadTest;
 
-/// <summary>What the server says about its own work: commands executed, main-thread CPU, memory.</summary>
+/// <summary>
+/// What the server says about its own work (<c>INFO commandstats</c>, <c>cpu</c>, <c>memory</c>), read with
+/// StackExchange.Redis's typed <see cref="IServer.InfoAsync"/>. Commands count every call the server ran, including
+/// those a script ran; the INFO calls of the load test itself are left out.
+/// </summary>
 internal readonly record struct RedisStats(long Commands, double CpuSeconds, long UsedMemory, IReadOnlyDictionary<string, long> CommandCalls)
 {
-    public static async Task<RedisStats> ReadAsync(IDatabase db)
+    public static async Task<RedisStats> ReadAsync(IServer server)
     {
-        string commandStats = (string)(await db.ExecuteAsync("INFO", "commandstats").ConfigureAwait(false))!;
-        string cpu = (string)(await db.ExecuteAsync("INFO", "cpu").ConfigureAwait(false))!;
-        string memory = (string)(await db.ExecuteAsync("INFO", "memory").ConfigureAwait(false))!;
+        IGrouping<string, KeyValuePair<string, string>>[] commandStats = await server.InfoAsync("commandstats").ConfigureAwait(false);
+        IGrouping<string, KeyValuePair<string, string>>[] cpu = await server.InfoAsync("cpu").ConfigureAwait(false);
+        IGrouping<string, KeyValuePair<string, string>>[] memory = await server.InfoAsync("memory").ConfigureAwait(false);
         var calls = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (string line in commandStats.Split('\n'))
+        foreach (KeyValuePair<string, string> stat in commandStats.SelectMany(g => g))
         {
-            // cmdstat_hset:calls=10,usec=...; the load test's own INFO calls are left out.
-            if (!line.StartsWith("cmdstat_", StringComparison.Ordinal) || line.StartsWith("cmdstat_info:", StringComparison.Ordinal))
+            // cmdstat_hset -> calls=10,usec=...
+            if (!stat.Key.StartsWith("cmdstat_", StringComparison.Ordinal) || stat.Key == "cmdstat_info")
             {
                 continue;
             }
 
-            string name = line[8..line.IndexOf(':', StringComparison.Ordinal)];
-            int at = line.IndexOf("calls=", StringComparison.Ordinal) + 6;
-            calls[name] = long.Parse(line[at..line.IndexOf(',', at)], CultureInfo.InvariantCulture);
+            string value = stat.Value;
+            int at = value.IndexOf("calls=", StringComparison.Ordinal) + 6;
+            int end = value.IndexOf(',', at);
+            calls[stat.Key[8..]] = long.Parse(value.AsSpan(at, (end < 0 ? value.Length : end) - at), CultureInfo.InvariantCulture);
         }
 
-        return new RedisStats(
-            calls.Values.Sum(),
-            Field(cpu, "used_cpu_sys_main_thread") + Field(cpu, "used_cpu_user_main_thread"),
-            (long)Field(memory, "used_memory"),
-            calls);
+        Dictionary<string, string> cpuFields = cpu.SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+        // The main thread's CPU where the server reports it (Redis 6.2+), else the whole process's.
+        double cpuSeconds = cpuFields.ContainsKey("used_cpu_sys_main_thread")
+            ? Number(cpuFields, "used_cpu_sys_main_thread") + Number(cpuFields, "used_cpu_user_main_thread")
+            : Number(cpuFields, "used_cpu_sys") + Number(cpuFields, "used_cpu_user");
+        long usedMemory = (long)Number(memory.SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), "used_memory");
+        return new RedisStats(calls.Values.Sum(), cpuSeconds, usedMemory, calls);
     }
 
     public static RedisStats operator -(RedisStats after, RedisStats before) => new(
         after.Commands - before.Commands,
         after.CpuSeconds - before.CpuSeconds,
         after.UsedMemory - before.UsedMemory,
-        after.CommandCalls.ToDictionary(kv => kv.Key, kv => kv.Value - before.CommandCalls.GetValueOrDefault(kv.Key)));
+        after.CommandCalls.ToDictionary(kv => kv.Key, kv => kv.Value - before.CommandCalls.GetValueOrDefault(kv.Key), StringComparer.Ordinal));
 
-    private static double Field(string info, string name)
-    {
-        foreach (string line in info.Split('\n'))
-        {
-            if (line.StartsWith(name + ":", StringComparison.Ordinal))
-            {
-                return double.Parse(line[(name.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
-            }
-        }
+    /// <summary>The kinds of command that made up at least 0.005 per job, most first: <c>evalsha 0.01, hset 0.01</c>.</summary>
+    public string Breakdown(long jobs) =>
+        string.Join(", ", CommandCalls.Where(kv => kv.Value / (double)jobs >= 0.005).OrderByDescending(kv => kv.Value)
+            .Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value / (double)jobs:0.##}")));
 
-        return 0;
-    }
+    private static double Number(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out string? text) ? double.Parse(text, CultureInfo.InvariantCulture) : 0;
 }

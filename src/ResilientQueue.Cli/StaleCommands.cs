@@ -135,7 +135,7 @@ internal static class StaleCommands
     private static List<ReapedJobDocument> ToRows(IEnumerable<ReapedJob> jobs, TimeProvider time)
     {
         DateTimeOffset now = time.GetUtcNow();
-        return jobs.Select(j => new ReapedJobDocument(j.JobId, j.Attempts, j.MaxAttempts, j.LeaseExpiredAt, Durations.Seconds(now - j.LeaseExpiredAt), j.Action)).ToList();
+        return jobs.Select(j => new ReapedJobDocument(j.JobId, j.Attempts, j.MaxAttempts, j.LeaseExpiredAt, Durations.Seconds(now - j.LeaseExpiredAt), j.Action, j.AttemptRefunded)).ToList();
     }
 
     private static void WriteJobs(CliContext context, ReapDocument document)
@@ -147,6 +147,8 @@ internal static class StaleCommands
                 table, job.JobId, $"{job.Attempts}/{job.MaxAttempts}", job.LeaseExpiredAt, TimeSpan.FromSeconds(job.StaleForSeconds),
                 (job.Action, document.DryRun) switch
                 {
+                    (ReapAction.Requeued, true) when job.AttemptRefunded => "requeue, attempt back (never started)",
+                    (ReapAction.Requeued, false) when job.AttemptRefunded => "requeued, attempt back (never started)",
                     (ReapAction.Requeued, true) => "requeue",
                     (_, true) => "dead-letter",
                     (ReapAction.Requeued, false) => "requeued",
@@ -175,4 +177,4 @@ internal sealed record ReapDocument(string Queue, bool DryRun, double OlderThanS
 }
 
 /// <summary>One job past its lease; <c>action</c> is what was (or would be) done: <c>Requeued</c> or <c>DeadLettered</c>.</summary>
-internal sealed record ReapedJobDocument(string JobId, int Attempts, int MaxAttempts, DateTimeOffset LeaseExpiredAt, double StaleForSeconds, ReapAction Action);
+internal sealed record ReapedJobDocument(string JobId, int Attempts, int MaxAttempts, DateTimeOffset LeaseExpiredAt, double StaleForSeconds, ReapAction Action, bool AttemptRefunded);

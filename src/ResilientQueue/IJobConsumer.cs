@@ -51,6 +51,21 @@ public interface IJobConsumer
     /// <returns>One result per lease, in order; <see cref="LeaseResult.LeaseLost"/> means: stop working on that job.</returns>
     ValueTask<IReadOnlyList<LeaseResult>> RenewManyAsync(IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Marks leased jobs whose handler has started. A lease that runs out unmarked (its worker crashed while the job was
+    /// buffered, before it ran) is taken back by the reaper with its attempt given back, at most
+    /// <see cref="MaxUnstartedRefunds"/> times in a job's life; a marked one keeps the attempt spent, so a job that kills
+    /// its worker every time still ends dead-lettered. The hosted worker writes these marks shortly after each start,
+    /// together with its acknowledgements, and skips the marks of jobs whose outcome came first.
+    /// </summary>
+    /// <param name="leases">The leases; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per lease, in order.</returns>
+    ValueTask<IReadOnlyList<LeaseResult>> MarkStartedManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default);
+
+    /// <summary>How many times in a job's life a lease that ran out before its handler was marked started gives its attempt back: 2.</summary>
+    public const int MaxUnstartedRefunds = 2;
+
     /// <summary>Gives leased jobs back without spending an attempt: each becomes ready at the head of its priority (used at shutdown).</summary>
     /// <param name="leases">The leases; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

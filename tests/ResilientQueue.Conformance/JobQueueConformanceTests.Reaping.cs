@@ -10,7 +10,7 @@ public abstract partial class JobQueueConformanceTests
     {
         IJobQueue queue = await NewQueueAsync();
         await EnqueueAsync(queue, "crashed");
-        LeasedJob leased = await FetchOneAsync(queue, TimeSpan.FromSeconds(10));
+        LeasedJob leased = await FetchStartedAsync(queue, TimeSpan.FromSeconds(10)); // its handler ran, then the worker died
         await EnqueueAsync(queue, "later");
         Time.Advance(TimeSpan.FromSeconds(10));
 
@@ -53,7 +53,7 @@ public abstract partial class JobQueueConformanceTests
 
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            (await FetchOneAsync(queue, TimeSpan.FromSeconds(5))).Job.Attempts.Should().Be(attempt);
+            (await FetchStartedAsync(queue, TimeSpan.FromSeconds(5))).Job.Attempts.Should().Be(attempt);
             Time.Advance(TimeSpan.FromSeconds(5)); // the worker crashes every time: no ack, no fail
             (await queue.ReapExpiredAsync(10)).Single().Action.Should().Be(attempt < 2 ? ReapAction.Requeued : ReapAction.DeadLettered);
         }
@@ -73,6 +73,7 @@ public abstract partial class JobQueueConformanceTests
         await EnqueueAsync(queue, "requeue me");
         await EnqueueAsync(queue, "kill me", new EnqueueOptions { MaxAttempts = 1 });
         IReadOnlyList<LeasedJob> leased = await queue.FetchAsync(2, TimeSpan.FromSeconds(1));
+        await queue.MarkStartedManyAsync(leased.Select(j => j.Lease).ToArray());
         Time.Advance(TimeSpan.FromSeconds(2));
 
         IReadOnlyList<ReapedJob> plan = await queue.ReapExpiredAsync(10, dryRun: true);
@@ -126,5 +127,86 @@ public abstract partial class JobQueueConformanceTests
         IJobQueue queue = await NewQueueAsync();
         await FluentActions.Awaiting(() => queue.ReapExpiredAsync(0).AsTask()).Should().ThrowAsync<ArgumentOutOfRangeException>();
         await FluentActions.Awaiting(() => queue.ReapExpiredAsync(1001).AsTask()).Should().ThrowAsync<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public async Task Reap_ALeaseWhoseHandlerNeverStarted_GivesTheAttemptBack_AtMostTwiceInTheJobsLife()
+    {
+        IJobQueue queue = await NewQueueAsync();
+        string id = await EnqueueAsync(queue, "buffered when its worker died");
+
+        for (int refund = 1; refund <= IJobConsumer.MaxUnstartedRefunds; refund++)
+        {
+            LeasedJob leased = await FetchOneAsync(queue, TimeSpan.FromSeconds(5)); // fetched into a buffer, never started
+            leased.Job.Attempts.Should().Be(1, "the attempt given back before is counted again at fetch");
+            Time.Advance(TimeSpan.FromSeconds(5));
+
+            (await queue.ReapExpiredAsync(10)).Should().Equal(new ReapedJob(id, ReapAction.Requeued, 1, 5, leased.Lease.ExpiresAt, AttemptRefunded: true));
+            Job job = (await queue.GetJobAsync(id))!;
+            job.State.Should().Be(JobState.Ready);
+            job.Attempts.Should().Be(0, $"refund {refund}: the job never ran");
+            job.Failures.Should().BeEmpty("nothing ran, so nothing failed");
+            (await queue.AckAsync(leased.Lease)).Should().Be(LeaseResult.LeaseLost, "the dead worker's lease is fenced out all the same");
+        }
+
+        LeasedJob third = await FetchOneAsync(queue, TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
+        (await queue.ReapExpiredAsync(10)).Single().AttemptRefunded.Should().BeFalse("the refunds are used up");
+        Job charged = (await queue.GetJobAsync(third.Job.Id))!;
+        charged.Attempts.Should().Be(1);
+        charged.LastErrorCategory.Should().Be(ErrorCategory.LeaseExpired);
+    }
+
+    [Fact]
+    public async Task Reap_APoisonJobThatKillsItsWorkerBeforeItsStartedMarkLands_StillEndsDeadLettered()
+    {
+        IJobQueue queue = await NewQueueAsync();
+        string id = await EnqueueAsync(queue, "kills its worker at once", new EnqueueOptions { MaxAttempts = 1 });
+
+        int runs = 0;
+        while ((await queue.FetchAsync(1, TimeSpan.FromSeconds(5))).Count == 1)
+        {
+            runs++;
+            runs.Should().BeLessThanOrEqualTo(10, "the poison-pill guard must end the loop");
+            Time.Advance(TimeSpan.FromSeconds(5));
+            await queue.ReapExpiredAsync(10);
+        }
+
+        runs.Should().Be(1 + IJobConsumer.MaxUnstartedRefunds, "its one attempt, plus at most the unstarted refunds");
+        (await queue.DeadLetters.GetAsync(id))!.Category.Should().Be(ErrorCategory.LeaseExpired);
+    }
+
+    [Fact]
+    public async Task MarkStarted_IsFencedByTheLease_AndAMarkOfAnEarlierLeaseDoesNotCountForALaterOne()
+    {
+        IJobQueue queue = await NewQueueAsync();
+        await EnqueueAsync(queue, "released and fetched again");
+        LeasedJob first = await FetchStartedAsync(queue, TimeSpan.FromSeconds(5));
+        (await queue.ReleaseAsync(first.Lease)).Should().Be(LeaseResult.Succeeded);
+
+        (await queue.MarkStartedManyAsync([first.Lease])).Should().Equal([LeaseResult.LeaseLost], "that lease is over");
+        LeasedJob second = await FetchOneAsync(queue, TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
+
+        (await queue.ReapExpiredAsync(10)).Single().AttemptRefunded.Should().BeTrue("the first lease's mark does not count for the second");
+        (await queue.GetJobAsync(second.Job.Id))!.Attempts.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Reap_ALeaseMarkedStarted_KeepsTheAttempt_AndAnAckRemovesTheMark()
+    {
+        IJobQueue queue = await NewQueueAsync();
+        await EnqueueAsync(queue, "ran, then its worker died");
+        await EnqueueAsync(queue, "ran and was acknowledged");
+        IReadOnlyList<LeasedJob> leased = await queue.FetchAsync(2, TimeSpan.FromSeconds(5));
+        (await queue.MarkStartedManyAsync(leased.Select(j => j.Lease).ToArray())).Should().Equal(LeaseResult.Succeeded, LeaseResult.Succeeded);
+        (await queue.AckAsync(leased[1].Lease)).Should().Be(LeaseResult.Succeeded);
+        Time.Advance(TimeSpan.FromSeconds(5));
+
+        ReapedJob reaped = (await queue.ReapExpiredAsync(10)).Single();
+
+        reaped.JobId.Should().Be(leased[0].Job.Id);
+        reaped.AttemptRefunded.Should().BeFalse();
+        (await queue.GetJobAsync(leased[0].Job.Id))!.Attempts.Should().Be(1, "the attempt that ran counts");
     }
 }

@@ -70,6 +70,14 @@ public abstract partial class JobQueueConformanceTests : IAsyncLifetime
         return jobs[0];
     }
 
+    /// <summary>Fetches one job and marks its handler started, as a worker does when it runs it.</summary>
+    protected static async Task<LeasedJob> FetchStartedAsync(IJobQueue queue, TimeSpan? lease = null)
+    {
+        LeasedJob job = await FetchOneAsync(queue, lease);
+        (await queue.MarkStartedManyAsync([job.Lease])).Should().Equal(LeaseResult.Succeeded);
+        return job;
+    }
+
     protected static async Task<List<string>> DrainTextsAsync(IJobQueue queue, int batch = 1000)
     {
         var texts = new List<string>();

@@ -46,16 +46,19 @@ public sealed partial class RedisListJobQueue
     protected override async ValueTask<IReadOnlyList<ExpiredLease>> FindExpiredCoreAsync(int maxCount, DateTimeOffset expiredBy, CancellationToken cancellationToken)
     {
         RedisResult[] reply = (RedisResult[])(await EvalAsync(LuaScripts.Expired, [_keys.Meta, _keys.Active, _keys.Lease, _keys.Attempts], [Ms(expiredBy), maxCount]).ConfigureAwait(false))!;
-        var expired = new ExpiredLease[reply.Length / 5];
+        const int Fields = 7;
+        var expired = new ExpiredLease[reply.Length / Fields];
         for (int i = 0; i < expired.Length; i++)
         {
-            int b = i * 5;
+            int b = i * Fields;
             expired[i] = new ExpiredLease(new JobLease(
                 (string)reply[b]!,
                 (string)reply[b + 1]!,
                 DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)reply[b + 2]!, NumberStyles.None, CultureInfo.InvariantCulture)),
                 (int)(long)reply[b + 3],
-                (int)(long)reply[b + 4]));
+                (int)(long)reply[b + 4]),
+                HandlerStarted: (long)reply[b + 5] == 1,
+                UnstartedRefunds: (int)(long)reply[b + 6]);
         }
 
         return expired;

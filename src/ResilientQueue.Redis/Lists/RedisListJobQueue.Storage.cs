@@ -159,6 +159,20 @@ public sealed partial class RedisListJobQueue
     }
 
     /// <inheritdoc />
+    protected override async ValueTask<IReadOnlyList<bool>> MarkStartedCoreAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken)
+    {
+        var args = new RedisValue[1 + (leases.Count * 2)];
+        args[0] = leases.Count;
+        for (int i = 0; i < leases.Count; i++)
+        {
+            args[1 + (2 * i)] = leases[i].JobId;
+            args[2 + (2 * i)] = leases[i].Token;
+        }
+
+        return Applied(await EvalAsync(LuaScripts.Started, [_keys.Meta, _keys.Lease], args).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc />
     protected override async ValueTask<bool> SaveCheckpointCoreAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken)
     {
         RedisResult reply = await EvalAsync(LuaScripts.Checkpoint, [_keys.Meta, _keys.Lease, _keys.Attempts], [lease.JobId, lease.Token, checkpoint.ToArray()]).ConfigureAwait(false);

@@ -9,6 +9,9 @@
 --                             at/reason/category, ct completed at
 --   {rq:q}:attempts   hash    id -> attempts, as "<n>" or "<n>+" when {rq:q}:x:<id> exists
 --   {rq:q}:lease      hash    id -> the current fencing token, only while the job is active
+--   {rq:q}:started    hash    id -> the token of the lease whose handler has started (marked by the worker, shortly
+--                             after the start, unless the job's outcome came first); a lease that runs out unmarked
+--                             gets its attempt back (at most twice in a job's life: x field ur counts those refunds)
 -- The happy path (enqueue, fetch, ack) therefore runs batch commands (MSET, MGET, HMGET, HSET, DEL, ZADD, ZREM)
 -- once per batch instead of several commands per job.
 local prefix = string.sub(KEYS[1], 1, #KEYS[1] - 4)
@@ -16,6 +19,7 @@ local function jobkey(id) return prefix .. 'job:' .. id end
 local function xkey(id) return prefix .. 'x:' .. id end
 local function idemkey(k) return prefix .. 'idem:' .. k end
 local function turnkey(name) return prefix .. 'turn:' .. name end
+local function startedkey() return prefix .. 'started' end
 
 -- The lease and attempts hashes always hold this field: its value is longer than Redis's hash-max-listpack-value
 -- (64 by default), so the hashes stay in hashtable encoding (O(1) per field) and are never emptied and recreated

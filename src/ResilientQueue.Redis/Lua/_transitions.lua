@@ -3,7 +3,7 @@
 -- JobTransitions; the scripts receive the decision and only store it. The codes below are the values of the core's
 -- JobDestination and AttemptChange enums (a test checks they match).
 local DEST_READY, DEST_DELAYED, DEST_DEAD, DEST_REMOVED = 0, 1, 2, 3
-local ATTEMPTS_KEEP, ATTEMPTS_REFUND, ATTEMPTS_RESET = 0, 1, 2
+local ATTEMPTS_KEEP, ATTEMPTS_REFUND, ATTEMPTS_RESET, ATTEMPTS_REFUND_UNSTARTED = 0, 1, 2, 3
 
 -- The leases given as n (id, token) pairs from ARGV[first] on: their ids, and per lease whether its token is the job's.
 local function current_leases(lease, first, n)
@@ -15,15 +15,21 @@ local function current_leases(lease, first, n)
   return ids, current
 end
 
--- Ends the leases of jobs: they leave the active set and their tokens are removed.
+-- Ends the leases of jobs: they leave the active set and their tokens (and started marks) are removed.
 local function leave_active(active, lease, ids)
   each_chunk('HDEL', lease, ids)
+  each_chunk('HDEL', startedkey(), ids)
   each_chunk('ZREM', active, ids)
 end
 
 -- The attempt count after a change (the job's x hash is written next, so the count carries its '+' flag).
-local function changed_attempts(a, change)
+-- A refund of a lease that ran out before its handler started also counts, in the x hash, as one such refund.
+local function changed_attempts(a, change, id)
   if change == ATTEMPTS_REFUND then return a - 1 elseif change == ATTEMPTS_RESET then return 0 end
+  if change == ATTEMPTS_REFUND_UNSTARTED then
+    redis.call('HINCRBY', xkey(id), 'ur', 1)
+    return a - 1
+  end
   return a
 end
 

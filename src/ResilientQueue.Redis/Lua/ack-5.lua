@@ -6,7 +6,7 @@
   KEYS[3] completed  zset   {rq:q}:completed   ids by completion sequence (the time is x:<id> field ct)
   KEYS[4] lease      hash   {rq:q}:lease
   KEYS[5] attempts   hash   {rq:q}:attempts
-  derived            string {rq:q}:job:<id>;  hash {rq:q}:x:<id>
+  derived            string {rq:q}:job:<id>;  hash {rq:q}:x:<id>;  hash {rq:q}:started (marks removed)
 
   ARGV[1] now (ms)   ARGV[2] completed retention (0 = delete)   ARGV[3] n; then n pairs: id, token
 

@@ -12,7 +12,7 @@
   KEYS[7] completed  zset   {rq:q}:completed
   KEYS[8] lease      hash   {rq:q}:lease
   KEYS[9] attempts   hash   {rq:q}:attempts
-  derived            string {rq:q}:job:<id>;  hash {rq:q}:x:<id>
+  derived            string {rq:q}:job:<id>;  hash {rq:q}:x:<id>;  hash {rq:q}:started
 
   ARGV[1] n (the most jobs this step removes)
 
@@ -43,5 +43,5 @@ if #ids > 0 then
   delete_jobs(attempts, lease, ids)
   return #ids
 end
-redis.call('DEL', meta, ready, prio, delayed, active, dead, completed, lease, attempts)
+redis.call('DEL', meta, ready, prio, delayed, active, dead, completed, lease, attempts, startedkey())
 return 0

@@ -7,11 +7,12 @@
   KEYS[2] active    zset   {rq:q}:active     ids by lease deadline (ms)
   KEYS[3] lease     hash   {rq:q}:lease
   KEYS[4] attempts  hash   {rq:q}:attempts
-  derived           string {rq:q}:job:<id> (header: max attempts)
+  derived           string {rq:q}:job:<id> (header: max attempts);  hash {rq:q}:started;  hash {rq:q}:x:<id> (field ur)
 
   ARGV[1] expired by (ms)   ARGV[2] n (1..1000)
 
-  Returns {id, token, deadline (ms), attempts, max attempts, ...}, oldest deadline first.
+  Returns {id, token, deadline (ms), attempts, max attempts, started (1 when the lease's handler was marked started,
+          else 0), unstarted refunds so far, ...}, oldest deadline first.
 ]]
 --!include _common.lua
 local active, lease, attempts = KEYS[2], KEYS[3], KEYS[4]
@@ -23,10 +24,14 @@ for i = 1, #expired, 2 do
   local _, max = header(id)
   if token and max then
     out[#out + 1] = id; out[#out + 1] = token; out[#out + 1] = deadline
-    out[#out + 1] = get_attempts(attempts, id); out[#out + 1] = max
+    local a, hasx = get_attempts(attempts, id)
+    out[#out + 1] = a; out[#out + 1] = max
+    out[#out + 1] = redis.call('HGET', startedkey(), id) == token and 1 or 0
+    out[#out + 1] = hasx and tonumber(redis.call('HGET', xkey(id), 'ur') or '0') or 0
   else
     redis.call('ZREM', active, id)
     redis.call('HDEL', lease, id)
+    redis.call('HDEL', startedkey(), id)
   end
 end
 return out

@@ -12,12 +12,12 @@
   KEYS[6] dead      zset   {rq:q}:dead       ids by dead-letter time (ms)
   KEYS[7] lease     hash   {rq:q}:lease
   KEYS[8] attempts  hash   {rq:q}:attempts
-  derived           string {rq:q}:job:<id> (header: priority);  hash {rq:q}:x:<id>
+  derived           string {rq:q}:job:<id> (header: priority);  hash {rq:q}:x:<id>;  hash {rq:q}:started (marks removed)
 
   ARGV[1] now (ms)   ARGV[2] dead-letter max entries   ARGV[3] dead-letter max age (ms)   ARGV[4] notify channel
   ARGV[5] n; then 12 values per transition: id, token, attempt (the lease's), expired-by (ms, or "" for none),
           destination (0 ready, 1 delayed, 2 dead, 3 removed), at head (1/0), available at (ms),
-          attempt change (0 keep, 1 refund, 2 reset), failure ("TypeName: message", or "" for none),
+          attempt change (0 keep, 1 refund, 2 reset, 3 refund of a lease whose handler never started), failure ("TypeName: message", or "" for none),
           failure category, dead-letter reason, dead-letter category (ErrorCategory values)
 
   Returns {{r1 .. rn}, {trimmed...}}: ri = 1 applied, 0 not (lease lost, or renewed past expired-by; nothing changed
@@ -54,7 +54,7 @@ for i = 1, n do
       if err ~= '' then record_failure(attempts, id, now, a, tonumber(ARGV[base + 10]), err) end
       leave_active(active, lease, { id })
       local w, d = move(meta, ready, prio, delayed, dead, attempts, id, pr, tonumber(ARGV[base + 5]), ARGV[base + 6] == '1',
-        tonumber(ARGV[base + 7]), changed_attempts(a, tonumber(ARGV[base + 8])), now, ARGV[base + 11], tonumber(ARGV[base + 12]))
+        tonumber(ARGV[base + 7]), changed_attempts(a, tonumber(ARGV[base + 8]), id), now, ARGV[base + 11], tonumber(ARGV[base + 12]))
       wake = wake or w
       died = died or d
     end

@@ -25,6 +25,7 @@ internal static class LuaScripts
     public static readonly RedisScript Ack = Load("ack-5");
     public static readonly RedisScript Transition = Load("transition-8");
     public static readonly RedisScript Renew = Load("renew-3");
+    public static readonly RedisScript Started = Load("started-2");
     public static readonly RedisScript Checkpoint = Load("checkpoint-3");
     public static readonly RedisScript Expired = Load("expired-4");
     public static readonly RedisScript GetJob = Load("getjob-6");
@@ -38,7 +39,7 @@ internal static class LuaScripts
 
     /// <summary>Every script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, Ack, Transition, Renew, Checkpoint, Expired, GetJob, Status, Peek, Requeue, Purge, DeadList, Turn, Clear];
+        [Enqueue, Fetch, Ack, Transition, Renew, Started, Checkpoint, Expired, GetJob, Status, Peek, Requeue, Purge, DeadList, Turn, Clear];
 
     /// <summary>The names of every embedded script file (without includes), to check none is left unused.</summary>
     public static IEnumerable<string> EmbeddedScriptNames =>

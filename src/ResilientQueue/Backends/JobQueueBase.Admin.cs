@@ -61,7 +61,7 @@ public abstract partial class JobQueueBase
         var transitions = new LeaseTransition[expired.Count];
         for (int i = 0; i < transitions.Length; i++)
         {
-            transitions[i] = new LeaseTransition(expired[i].Lease, JobTransitions.Reap(expired[i].Lease, now), expiredBy);
+            transitions[i] = new LeaseTransition(expired[i].Lease, JobTransitions.Reap(expired[i], now), expiredBy);
         }
 
         // A lease renewed, released or completed since it was found is left alone: the apply step checks the token and
@@ -73,7 +73,7 @@ public abstract partial class JobQueueBase
             if (applied is null || applied[i])
             {
                 JobLease lease = transitions[i].Lease;
-                reaped.Add(new ReapedJob(lease.JobId, JobTransitions.ReapActionOf(transitions[i].Transition), lease.Attempt, lease.MaxAttempts, lease.ExpiresAt));
+                reaped.Add(new ReapedJob(lease.JobId, JobTransitions.ReapActionOf(transitions[i].Transition), lease.Attempt, lease.MaxAttempts, lease.ExpiresAt, AttemptRefunded: transitions[i].Transition.Attempts == AttemptChange.RefundUnstarted));
             }
         }
 

@@ -54,6 +54,14 @@ public abstract partial class JobQueueBase
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<LeaseResult>> MarkStartedManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        JobArguments.Leases(leases);
+        return ToLeaseResults(await MarkStartedCoreAsync(leases, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<LeaseResult>> ReleaseManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -128,6 +136,16 @@ public abstract partial class JobQueueBase
     /// <param name="cancellationToken">Cancels the step before it starts.</param>
     /// <returns>Per lease, in order: whether it was current and was extended.</returns>
     protected abstract ValueTask<IReadOnlyList<bool>> RenewCoreAsync(IReadOnlyList<JobLease> leases, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records, for each current lease, that its handler has started (with the lease's token: a mark of an earlier lease
+    /// never counts for a later one), in one atomic step; <see cref="FindExpiredCoreAsync"/> reports it as
+    /// <see cref="ExpiredLease.HandlerStarted"/>. A transition or an ack of the lease removes the mark.
+    /// </summary>
+    /// <param name="leases">The leases; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the step before it starts.</param>
+    /// <returns>Per lease, in order: whether it was current and was marked.</returns>
+    protected abstract ValueTask<IReadOnlyList<bool>> MarkStartedCoreAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken);
 
     /// <summary>Stores a checkpoint on a job whose lease is current, replacing any earlier one, in one atomic step.</summary>
     /// <param name="lease">The lease.</param>

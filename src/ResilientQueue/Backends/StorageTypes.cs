@@ -44,7 +44,12 @@ public readonly record struct LeaseTransition(JobLease Lease, JobTransition Tran
 
 /// <summary>A lease that ran out, as the backend holds it, for the reaper to decide on.</summary>
 /// <param name="Lease">The lease: job id, current token, deadline, attempts and max attempts.</param>
-public readonly record struct ExpiredLease(JobLease Lease);
+/// <param name="HandlerStarted">
+/// Whether this lease was marked started (<see cref="IJobConsumer.MarkStartedManyAsync"/>). A backend that keeps no marks
+/// says <see langword="true"/>: the attempt then counts, as it always did.
+/// </param>
+/// <param name="UnstartedRefunds">How many times the job already got its attempt back for a lease that ran out unmarked.</param>
+public readonly record struct ExpiredLease(JobLease Lease, bool HandlerStarted = true, int UnstartedRefunds = 0);
 
 /// <summary>A dead-letter entry removed by the store's bounds (<see cref="DeadLetterOptions"/>); the base logs and counts each.</summary>
 /// <param name="JobId">The job removed.</param>

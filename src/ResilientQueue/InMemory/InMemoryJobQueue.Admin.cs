@@ -86,7 +86,10 @@ public sealed partial class InMemoryJobQueue
                     break;
                 }
 
-                expired.Add(new ExpiredLease(new JobLease(entry.Id, entry.Token!, entry.LeaseExpiresAt!.Value, entry.Attempts, entry.MaxAttempts)));
+                expired.Add(new ExpiredLease(
+                    new JobLease(entry.Id, entry.Token!, entry.LeaseExpiresAt!.Value, entry.Attempts, entry.MaxAttempts),
+                    HandlerStarted: entry.StartedToken == entry.Token,
+                    entry.UnstartedRefunds));
             }
         }
 

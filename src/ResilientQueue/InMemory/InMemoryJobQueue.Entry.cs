@@ -27,6 +27,12 @@ public sealed partial class InMemoryJobQueue
 
         public string? Token { get; set; }
 
+        /// <summary>The token of the lease marked started (<see cref="IJobConsumer.MarkStartedManyAsync"/>), if any.</summary>
+        public string? StartedToken { get; set; }
+
+        /// <summary>How many times a lease that ran out unmarked gave the attempt back.</summary>
+        public int UnstartedRefunds { get; set; }
+
         public DateTimeOffset? LeaseExpiresAt { get; set; }
 
         /// <summary>When the current lease was granted (the attempt's fetch); <see langword="null"/> unless active.</summary>

@@ -216,6 +216,25 @@ public sealed partial class InMemoryJobQueue : JobQueueBase
     }
 
     /// <inheritdoc />
+    protected override ValueTask<IReadOnlyList<bool>> MarkStartedCoreAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken)
+    {
+        var applied = new bool[leases.Count];
+        lock (_gate)
+        {
+            for (int i = 0; i < applied.Length; i++)
+            {
+                if (TryGetLeased(leases[i], out Entry? entry))
+                {
+                    applied[i] = true;
+                    entry.StartedToken = entry.Token;
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<bool>>(applied);
+    }
+
+    /// <inheritdoc />
     protected override ValueTask<bool> SaveCheckpointCoreAsync(JobLease lease, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -269,9 +288,14 @@ public sealed partial class InMemoryJobQueue : JobQueueBase
     /// <summary>Moves a job that left the active set (or the dead-letter store) as a decided transition says.</summary>
     private void Move(Entry entry, in JobTransition transition, DateTimeOffset now, ref List<DeadLetterTrim>? trimmed)
     {
+        if (transition.Attempts == AttemptChange.RefundUnstarted)
+        {
+            entry.UnstartedRefunds++;
+        }
+
         entry.Attempts = transition.Attempts switch
         {
-            AttemptChange.Refund => entry.Attempts - 1,
+            AttemptChange.Refund or AttemptChange.RefundUnstarted => entry.Attempts - 1,
             AttemptChange.Reset => 0,
             _ => entry.Attempts,
         };
@@ -324,6 +348,7 @@ public sealed partial class InMemoryJobQueue : JobQueueBase
     {
         _active.Remove(entry); // before LeaseExpiresAt is cleared: it is the sort key
         entry.Token = null;
+        entry.StartedToken = null;
         entry.LeaseExpiresAt = null;
         entry.LeasedAt = null;
         SignalRoomMayBeAvailable(); // the depth may fall: producers waiting for room try again (atomically)

@@ -9,16 +9,17 @@ public sealed class JobContext<TPayload>
 {
     private readonly IJobQueue _queue;
     private readonly IJobSerializer _serializer;
-    private readonly Action _onLeaseLost;
+    private readonly TrackedJob _tracked;
 
-    internal JobContext(IJobQueue queue, LeasedJob leased, TPayload payload, IJobSerializer serializer, Action onLeaseLost, CancellationToken cancellationToken)
+    internal JobContext(IJobQueue queue, TrackedJob tracked, TPayload payload, IJobSerializer serializer, CancellationToken cancellationToken)
     {
+        LeasedJob leased = tracked.Job;
         _queue = queue;
+        _tracked = tracked;
         Job = leased.Job;
         Lease = leased.Lease;
         Payload = payload;
         _serializer = serializer;
-        _onLeaseLost = onLeaseLost;
         CancellationToken = cancellationToken;
         Checkpoint = leased.Job.Checkpoint;
     }
@@ -67,7 +68,7 @@ public sealed class JobContext<TPayload>
         LeaseResult result = await _queue.SaveCheckpointAsync(Lease, bytes, cancellationToken).ConfigureAwait(false);
         if (result == LeaseResult.LeaseLost)
         {
-            _onLeaseLost();
+            _tracked.MarkLost(); // the handler's token is cancelled
             result.ThrowIfLeaseLost(Lease);
         }
 

@@ -33,7 +33,7 @@ public sealed class JobWorkerOptions
     /// </summary>
     public Func<Job, string?>? ConcurrencyKey { get; set; }
 
-    /// <summary>How many fetched jobs may wait in the local buffer (their leases are renewed every <see cref="RenewInterval"/> while they wait, however long). Default: <see langword="null"/>, which is twice <see cref="Concurrency"/>, or <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/> (its handler loops then hold a job each while they wait for a permit) (at most 1,000).</summary>
+    /// <summary>How many fetched jobs may wait in the local buffer (their leases are renewed every <see cref="RenewInterval"/> while they wait, however long). Default: <see langword="null"/>, which sizes the buffer by throughput: about 50 ms of work at the worker's recent rate, at least twice <see cref="Concurrency"/> (or <see cref="AdaptiveConcurrencyLimiterOptions.MinLimit"/> with <see cref="AdaptiveConcurrency"/> and no <see cref="ConcurrencyKey"/>: its handler loops then hold a job each while they wait for a permit), at most 1,000. A value fixes the size.</summary>
     public int? Prefetch { get; set; }
 
     /// <summary>How long a lease lasts; the worker renews it at <see cref="RenewInterval"/> while the handler runs. Default: 30 seconds. From 1 second to 1 day.</summary>

@@ -67,7 +67,11 @@ internal sealed partial class StaleJobReaper(IReadOnlyList<IJobQueue> queues, St
                 string action = job.Action == ReapAction.Requeued ? "requeued" : "dead_lettered";
                 Reaped.Add(1, queueTag, new KeyValuePair<string, object?>("resilientqueue.reap.action", action));
                 double staleSeconds = Math.Max(0, (now - job.LeaseExpiredAt).TotalSeconds);
-                if (job.Action == ReapAction.Requeued)
+                if (job.AttemptRefunded)
+                {
+                    LogRequeuedUnstarted(logger, queue.Name, job.JobId, staleSeconds, job.Attempts, job.MaxAttempts);
+                }
+                else if (job.Action == ReapAction.Requeued)
                 {
                     LogRequeued(logger, queue.Name, job.JobId, staleSeconds, job.Attempts, job.MaxAttempts);
                 }
@@ -105,6 +109,9 @@ internal sealed partial class StaleJobReaper(IReadOnlyList<IJobQueue> queues, St
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Reaper dead-lettered job {JobId} of queue {Queue}: its lease ran out {StaleSeconds} s ago on its last attempt ({Attempts} of {MaxAttempts})")]
     private static partial void LogDeadLettered(ILogger logger, string queue, string jobId, double staleSeconds, int attempts, int maxAttempts);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Reaper requeued job {JobId} of queue {Queue} with its attempt given back: its lease ran out {StaleSeconds} s ago before its handler started (attempt {Attempts} of {MaxAttempts} not spent)")]
+    private static partial void LogRequeuedUnstarted(ILogger logger, string queue, string jobId, double staleSeconds, int attempts, int maxAttempts);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Reaper could not reap queue {Queue}; trying again next interval")]
     private static partial void LogReapFailed(ILogger logger, Exception exception, string queue);

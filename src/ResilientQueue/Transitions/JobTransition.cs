@@ -29,6 +29,12 @@ public enum AttemptChange
 
     /// <summary>The count goes back to zero: the job gets all its attempts again.</summary>
     Reset = 2,
+
+    /// <summary>
+    /// The count goes down by one, and the job's count of such refunds (<see cref="Backends.ExpiredLease.UnstartedRefunds"/>)
+    /// up by one: a lease that ran out before its handler was marked started.
+    /// </summary>
+    RefundUnstarted = 3,
 }
 
 /// <summary>

@@ -40,12 +40,21 @@ internal static class JobTransitions
         new(JobDestination.Ready, AtHead: true, now, AttemptChange.Refund, Failure: null, null, default);
 
     /// <summary>
-    /// A lease that ran out: with attempts left, ready at the head of its priority keeping its attempts (the crashed
-    /// attempt counts, so a job that kills its worker every time ends dead-lettered); with none left, dead-lettered with
-    /// <see cref="ErrorCategory.LeaseExpired"/>. The failure is recorded either way.
+    /// A lease that ran out. Its handler never started (no started mark; the worker holding it in its buffer crashed)
+    /// and the job got that refund fewer than <see cref="IJobConsumer.MaxUnstartedRefunds"/> times: ready at the head of
+    /// its priority with the attempt given back, nothing recorded (it never ran). Otherwise: with attempts left, ready
+    /// at the head keeping its attempts (the crashed attempt counts, so a job that kills its worker every time ends
+    /// dead-lettered, at most <see cref="IJobConsumer.MaxUnstartedRefunds"/> runs later when its marks never landed);
+    /// with none left, dead-lettered with <see cref="ErrorCategory.LeaseExpired"/>; the failure is recorded either way.
     /// </summary>
-    public static JobTransition Reap(in JobLease expired, DateTimeOffset now)
+    public static JobTransition Reap(in Backends.ExpiredLease lease, DateTimeOffset now)
     {
+        JobLease expired = lease.Lease;
+        if (!lease.HandlerStarted && lease.UnstartedRefunds < IJobConsumer.MaxUnstartedRefunds && expired.Attempt > 0)
+        {
+            return new JobTransition(JobDestination.Ready, AtHead: true, now, AttemptChange.RefundUnstarted, Failure: null, null, default);
+        }
+
         JobError error = LeaseExpiredError(expired.ExpiresAt);
         return expired.IsLastAttempt
             ? Dead(now, ExhaustedReason(expired.MaxAttempts, error.ToString()), error)

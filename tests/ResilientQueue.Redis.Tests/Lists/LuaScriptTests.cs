@@ -122,6 +122,7 @@ public sealed partial class LuaScriptTests
             ["xkey"] = LuaScriptHeader.PrefixPlaceholder + "x:<id>",
             ["idemkey"] = LuaScriptHeader.PrefixPlaceholder + "idem:<key>",
             ["turnkey"] = LuaScriptHeader.PrefixPlaceholder + "turn:<name>",
+            ["startedkey"] = LuaScriptHeader.PrefixPlaceholder + "started",
         };
         var functions = CommonFunctions();
         var called = new HashSet<string>(StringComparer.Ordinal);
@@ -148,13 +149,13 @@ public sealed partial class LuaScriptTests
         }
     }
 
-    /// <summary>The top-level functions of _common.lua (<c>local function f(...)</c> to the <c>end</c> in column 0), by name.</summary>
+    /// <summary>The top-level functions of _common.lua and _transitions.lua (<c>local function f(...)</c> to the <c>end</c> in column 0), by name.</summary>
     private static Dictionary<string, string> CommonFunctions()
     {
         var functions = new Dictionary<string, string>(StringComparer.Ordinal);
         string? current = null;
         var text = new List<string>();
-        foreach (var line in LuaScripts.ReadRaw("_common.lua").Split('\n').Select(line => line.TrimEnd('\r')))
+        foreach (var line in (LuaScripts.ReadRaw("_common.lua") + "\n" + LuaScripts.ReadRaw("_transitions.lua")).Split('\n').Select(line => line.TrimEnd('\r')))
         {
             var start = FunctionStart().Match(line);
             if (current is null && start.Success)

@@ -24,8 +24,8 @@ public sealed partial class LuaTransitionCodeTests
     [Fact]
     public void AttemptChangeCodes_AreTheValuesOfAttemptChange()
     {
-        Codes("ATTEMPTS", "KEEP", "REFUND", "RESET").Should().Equal((int)AttemptChange.Keep, (int)AttemptChange.Refund, (int)AttemptChange.Reset);
-        Enum.GetValues<AttemptChange>().Should().HaveCount(3, "a new attempt change needs a code in _transitions.lua");
+        Codes("ATTEMPTS", "KEEP", "REFUND", "RESET", "REFUND_UNSTARTED").Should().Equal((int)AttemptChange.Keep, (int)AttemptChange.Refund, (int)AttemptChange.Reset, (int)AttemptChange.RefundUnstarted);
+        Enum.GetValues<AttemptChange>().Should().HaveCount(4, "a new attempt change needs a code in _transitions.lua");
     }
 
     [Fact]

@@ -314,6 +314,9 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
         (await queue.AckAsync(leased["p5"])).Should().Be(LeaseResult.Succeeded);
         (await queue.AckManyAsync([leased["p9"], leased["plain-0"]])).Should().OnlyContain(result => result.IsSucceeded);
 
+        // Started marks (the worker's, shortly after each start).
+        (await queue.MarkStartedManyAsync([leased["p3-delayed"], leased["plain-1"]])).Should().OnlyContain(result => result.IsSucceeded);
+
         // Renew, checkpoint, release.
         (await queue.RenewAsync(leased["plain-1"], TimeSpan.FromMinutes(1))).Should().Be(LeaseResult.Succeeded);
         (await queue.SaveCheckpointAsync(leased["plain-1"], Payload("step 3"))).Should().Be(LeaseResult.Succeeded);
@@ -344,7 +347,9 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
 
         // A job that dies by reaping (max attempts 1), which also trims the dead-letter store (max 2 entries).
         var reapedToDeath = await queue.EnqueueAsync(Payload("reaped"), new EnqueueOptions { Priority = 9, MaxAttempts = 1 });
-        (await queue.FetchAsync(1, Lease)).Should().ContainSingle().Which.Job.Id.Should().Be(reapedToDeath.JobId);
+        LeasedJob doomed = (await queue.FetchAsync(1, Lease)).Should().ContainSingle().Subject;
+        doomed.Job.Id.Should().Be(reapedToDeath.JobId);
+        await queue.MarkStartedManyAsync([doomed.Lease]); // it ran: the reap spends its one attempt
         time.Advance(Lease + TimeSpan.FromSeconds(1));
         (await queue.ReapExpiredAsync(10)).Should().ContainSingle().Which.Action.Should().Be(ReapAction.DeadLettered);
 

@@ -1,0 +1,143 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using ResilientQueue.Processing;
+using ResilientQueue.Redis.Lists;
+using ResilientQueue.Serialization;
+using ResilientQueue.Telemetry;
+using StackExchange.Redis;
+
+namespace ResilientQueue.LoadTest;
+
+/// <summary>Which consumer a run measures.</summary>
+internal enum ConsumerKind
+{
+    /// <summary>The hosted worker as users run it (host, DI, handler, OpenTelemetry on).</summary>
+    Hosted,
+
+    /// <summary>The hand-written <see cref="LoadConsumer"/> on the backend: the backend's ceiling.</summary>
+    Raw,
+}
+
+/// <summary>A consumer under test: started, then awaited until it acknowledged the target number of jobs.</summary>
+internal interface IConsumerUnderTest : IAsyncDisposable
+{
+    Task StartAsync(CancellationToken cancellationToken);
+
+    Task WaitForAllAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The no-op handler of the hosted runs: it only tells the probe it ran.</summary>
+internal sealed class NoOpHandler(LoadProbe probe) : IJobHandler<Payload>
+{
+    public ValueTask HandleAsync(JobContext<Payload> context, CancellationToken cancellationToken)
+    {
+        probe.OnHandled(context.Payload);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The hosted worker: a generic host with <c>AddResilientQueue().UseRedisLists()</c> on the shared multiplexer, the
+/// <see cref="NoOpHandler"/> at the given concurrency, and OpenTelemetry's SDK recording the library's meter and
+/// activity source into counting exporters. Done when the handlers ran every job and the queue has nothing ready
+/// or active (the last ack was written).
+/// </summary>
+internal sealed class HostedConsumer : IConsumerUnderTest
+{
+    private readonly IHost _host;
+    private readonly LoadProbe _probe;
+    private readonly RedisListJobQueue _status;
+
+    public HostedConsumer(IConnectionMultiplexer redis, string queue, int concurrency, LoadProbe probe)
+    {
+        _probe = probe;
+        _status = new RedisListJobQueue(redis, queue);
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is the JSON line's
+        builder.Services.AddSingleton(redis);
+        builder.Services.AddSingleton(probe);
+        builder.Services.AddResilientQueue()
+            .UseRedisLists()
+            .ConfigureQueue(queue, q => q.Capacity = 10_000_000)
+            .AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = concurrency);
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter(ResilientQueueTelemetry.Name).AddReader(new PeriodicExportingMetricReader(new CountingMetricExporter(), 1000)))
+            .WithTracing(t => t.AddSource(ResilientQueueTelemetry.Name).AddProcessor(new OpenTelemetry.BatchActivityExportProcessor(new CountingActivityExporter())));
+        _host = builder.Build();
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => _host.StartAsync(cancellationToken);
+
+    public async Task WaitForAllAsync(CancellationToken cancellationToken)
+    {
+        await _probe.WaitAsync(cancellationToken).ConfigureAwait(false);
+        for (int polls = 0; ; polls++)
+        {
+            QueueStatus status = await _status.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (status.Ready == 0 && status.Active == 0)
+            {
+                return;
+            }
+
+            if (polls == 60_000)
+            {
+                throw new TimeoutException($"The handlers ran every job, but the queue still has {status.Ready} ready and {status.Active} active after {polls} polls.");
+            }
+
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        _host.Dispose();
+        await _status.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The raw-backend consumer (<see cref="LoadConsumer"/>); with latency samples its handler reads the payload.</summary>
+internal sealed class RawConsumer : IConsumerUnderTest
+{
+    private readonly RedisListJobQueue _queue;
+    private readonly LoadConsumer _consumer;
+    private readonly long _target;
+    private Task? _running;
+
+    public RawConsumer(IConnectionMultiplexer redis, string queue, int concurrency, long target, LoadProbe? latencyProbe)
+    {
+        _queue = new RedisListJobQueue(redis, queue, new JobQueueOptions { Capacity = 10_000_000 });
+        _target = target;
+        _consumer = new LoadConsumer(_queue, concurrency, latencyProbe is null
+            ? static _ => ValueTask.CompletedTask
+            : job =>
+            {
+                latencyProbe.OnHandled(SystemTextJsonJobSerializer.Default.Deserialize<Payload>(job.Job.Payload));
+                return ValueTask.CompletedTask;
+            });
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _running = _consumer.RunAsync(_target, cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    public Task WaitForAllAsync(CancellationToken cancellationToken) =>
+        (_running ?? throw new InvalidOperationException("Not started.")).WaitAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_running is not null)
+        {
+            await _running.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
+        await _queue.DisposeAsync().ConfigureAwait(false);
+    }
+}

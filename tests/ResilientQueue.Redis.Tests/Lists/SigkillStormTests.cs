@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using FluentAssertions;
+using ResilientQueue.Redis.Lists;
+using ResilientQueue.Redis.Tests.Infrastructure;
+using ResilientQueue.StormWorker;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace ResilientQueue.Redis.Tests.Lists;
+
+/// <summary>
+/// Worker processes (the hosted worker and the reaper through DI, as an application runs them) killed with SIGKILL at
+/// random moments and replaced, while they work through a queue: nothing is lost, a job runs more than once only when
+/// a killed process had it running (or finished but not acknowledged), and the jobs a killed process held in its buffer
+/// come back with their attempts unchanged. Bounded: at most 60 s.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelper output) : RedisTestBase(redis)
+{
+    private const int Jobs = 2000;
+    private const int Workers = 3;
+    private const int Concurrency = 4;
+    private static readonly TimeSpan StormFor = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Storm_OfSigkilledWorkerProcesses_LosesNothing_RepeatsOnlyWhatAKilledProcessRan_AndKeepsUnstartedAttempts()
+    {
+        var bound = Stopwatch.StartNew();
+        string queueName = "storm-" + Guid.NewGuid().ToString("N")[..8];
+        var random = new Random(20261202);
+        await using (var queue = new RedisListJobQueue(Redis.Multiplexer, queueName))
+        {
+            JobSubmission[] jobs = Enumerable.Range(0, Jobs)
+                .Select(_ => new JobSubmission(queue.Serializer.Serialize(new StormJob(random.Next(20, 80)))))
+                .ToArray();
+            foreach (JobSubmission[] chunk in jobs.Chunk(500))
+            {
+                await queue.EnqueueManyAsync(chunk);
+            }
+        }
+
+        var live = new List<WorkerProcess>();
+        var killed = new HashSet<int>();
+        var all = new List<WorkerProcess>();
+        try
+        {
+            for (int i = 0; i < Workers; i++)
+            {
+                all.Add(await StartWorkerAsync(queueName));
+            }
+
+            live.AddRange(all);
+            var storm = Stopwatch.StartNew();
+            while (storm.Elapsed < StormFor && await RemainingAsync(queueName) > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(900, 1800)));
+                WorkerProcess victim = live[random.Next(live.Count)];
+                victim.Process.Kill(); // SIGKILL: no shutdown, no release, no last ack
+                await victim.Process.WaitForExitAsync();
+                killed.Add(victim.Process.Id);
+                live.Remove(victim);
+                WorkerProcess replacement = await StartWorkerAsync(queueName);
+                all.Add(replacement);
+                live.Add(replacement);
+            }
+
+            killed.Count.Should().BeGreaterThanOrEqualTo(3, "the storm must kill workers while they work");
+            while (await RemainingAsync(queueName) > 0)
+            {
+                bound.Elapsed.Should().BeLessThan(Bound, "the survivors and their reapers finish the queue");
+                await Task.Delay(200);
+            }
+        }
+        finally
+        {
+            foreach (WorkerProcess worker in live)
+            {
+                worker.Process.StandardInput.Close(); // a graceful stop
+            }
+
+            foreach (WorkerProcess worker in all)
+            {
+                using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    await worker.Process.WaitForExitAsync(exit.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    worker.Process.Kill();
+                }
+
+                worker.Process.Dispose();
+            }
+        }
+
+        QueueStatus status = await new RedisListJobQueue(Redis.Multiplexer, queueName).GetStatusAsync();
+        (status.Ready, status.Delayed, status.Active, status.Dead).Should().Be((0, 0, 0, 0), "every job completed; none was dead-lettered");
+
+        var runs = new Dictionary<string, List<(int Pid, int Attempt, bool End)>>();
+        foreach (RedisValue line in await Database.ListRangeAsync($"storm-events:{queueName}"))
+        {
+            string[] parts = line.ToString().Split(' ');
+            (int pid, string id, int attempt, bool end) = (int.Parse(parts[0]), parts[1], int.Parse(parts[2]), parts[3] == "e");
+            if (!runs.TryGetValue(id, out var list))
+            {
+                runs[id] = list = [];
+            }
+
+            list.Add((pid, attempt, end));
+        }
+
+        runs.Should().HaveCount(Jobs, "every job ran");
+        int repeated = 0;
+        foreach ((string id, var events) in runs)
+        {
+            var starts = events.Where(e => !e.End).ToList();
+            int lastPid = starts[^1].Pid;
+            events.Should().Contain(e => e.End && e.Pid == lastPid, $"job {id}'s last run finished");
+            for (int k = 0; k < starts.Count; k++)
+            {
+                // Attempt k+1 at the (k+1)-th start at the most: a crash spent no attempt of a job it never ran.
+                starts[k].Attempt.Should().BeInRange(1, k + 1, $"job {id} starts for the {k + 1}. time");
+                if (k < starts.Count - 1)
+                {
+                    killed.Should().Contain(starts[k].Pid, $"job {id} ran again only because the process that ran it was killed");
+                }
+            }
+
+            repeated += starts.Count > 1 ? 1 : 0;
+        }
+
+        string[] reaped = all.SelectMany(w => w.Lines).Where(l => l.StartsWith("reaped ", StringComparison.Ordinal)).ToArray();
+        int refunded = reaped.Count(l => l.StartsWith("reaped 3004 ", StringComparison.Ordinal));
+        output.WriteLine($"{killed.Count} workers killed in {bound.Elapsed.TotalSeconds:0.0} s; {repeated} jobs ran more than once; " +
+            $"{reaped.Length} leases reaped, {refunded} of them with the attempt given back (never started)");
+        refunded.Should().BeGreaterThan(0, "killed workers held fetched, unstarted jobs, whose attempts came back");
+        reaped.Should().NotContain(l => l.StartsWith("reaped 3002 ", StringComparison.Ordinal));
+    }
+
+    private async Task<long> RemainingAsync(string queueName)
+    {
+        QueueStatus status = await new RedisListJobQueue(Redis.Multiplexer, queueName).GetStatusAsync();
+        return status.Ready + status.Delayed + status.Active;
+    }
+
+    private async Task<WorkerProcess> StartWorkerAsync(string queueName)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "ResilientQueue.StormWorker.dll"), Redis.Configuration, queueName, Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var worker = new WorkerProcess(Process.Start(start)!);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        worker.Process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (worker.Lines)
+            {
+                worker.Lines.Add(e.Data);
+            }
+
+            if (e.Data.StartsWith("ready ", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        };
+        worker.Process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.WriteLine($"worker {worker.Process.Id}: {e.Data}");
+            }
+        };
+        worker.Process.BeginOutputReadLine();
+        worker.Process.BeginErrorReadLine();
+        Task exited = worker.Process.WaitForExitAsync();
+        await Task.WhenAny(ready.Task, exited).WaitAsync(TimeSpan.FromSeconds(20));
+        exited.IsCompleted.Should().BeFalse($"the worker process started (exit code {(exited.IsCompleted ? worker.Process.ExitCode : 0)}; its errors are in the output)");
+        return worker;
+    }
+
+    private sealed record WorkerProcess(Process Process)
+    {
+        public List<string> Lines { get; } = [];
+    }
+}
