@@ -47,35 +47,6 @@ public sealed class QueueMetricsTests
     }
 
     [Fact]
-    public async Task GetAgesAsync_OnTheInMemoryQueue_TellsTheOldestReadyAndWhenEachActiveJobWasFetched()
-    {
-        var queue = new InMemoryJobQueue(_queueName, timeProvider: _time);
-        DateTimeOffset t0 = _time.GetUtcNow();
-        (await queue.GetAgesAsync()).Should().BeEquivalentTo(new QueueAges(null, [], false));
-
-        await queue.EnqueueAsync(new byte[] { 1 });
-        _time.Advance(TimeSpan.FromSeconds(10));
-        await queue.EnqueueAsync(new byte[] { 2 });
-        await queue.EnqueueAsync(new byte[] { 3 }, new EnqueueOptions { Priority = JobPriority.Highest });
-        _time.Advance(TimeSpan.FromSeconds(5));
-        LeasedJob first = (await queue.FetchAsync(1, TimeSpan.FromMinutes(1))).Single(); // the high-priority job
-        _time.Advance(TimeSpan.FromSeconds(20));
-        LeasedJob second = (await queue.FetchAsync(1, TimeSpan.FromMinutes(1))).Single();
-
-        QueueAges ages = (await queue.GetAgesAsync(maxActive: 1))!;
-        ages.OldestReadySince.Should().Be(t0 + TimeSpan.FromSeconds(10), "job 1 was fetched second; job 2 is the oldest still ready");
-        ages.ActiveSince.Should().Equal(t0 + TimeSpan.FromSeconds(15));
-        ages.ActiveCapped.Should().BeTrue("two jobs are active and one was asked for");
-        (await queue.GetAgesAsync())!.ActiveSince.Should().BeEquivalentTo([t0 + TimeSpan.FromSeconds(15), t0 + TimeSpan.FromSeconds(35)]);
-
-        await queue.AckAsync(first.Lease);
-        await queue.AckAsync(second.Lease);
-        (await queue.GetAgesAsync())!.ActiveSince.Should().BeEmpty();
-        await FluentActions.Awaiting(() => queue.GetAgesAsync(0).AsTask()).Should().ThrowAsync<ArgumentOutOfRangeException>();
-        await FluentActions.Awaiting(() => queue.GetAgesAsync(1001).AsTask()).Should().ThrowAsync<ArgumentOutOfRangeException>();
-    }
-
-    [Fact]
     public async Task Sampler_ReportsStaleJobs_Ages_ProcessingAges_AndDepthByState_FromItsLastSample()
     {
         using var stale = Collect<long>("resilientqueue.queue.stale");
