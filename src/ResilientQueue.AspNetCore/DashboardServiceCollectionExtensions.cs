@@ -38,7 +38,7 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DashboardOptions>, DashboardOptionsValidator>());
         services.AddSingleton<DashboardOptionsCopy>();
         services.AddSingleton(sp => new DashboardQueues(sp.GetRequiredService<IJobQueueProvider>(), Options(sp)));
-        services.AddSingleton(sp => new DashboardHistory(sp.GetRequiredService<DashboardQueues>(), Options(sp), sp.GetRequiredService<TimeProvider>(), Loggers(sp).CreateLogger<DashboardHistory>()));
+        services.AddSingleton(sp => new DashboardHistory(sp.GetRequiredService<DashboardQueues>(), Options(sp), sp.GetRequiredService<TimeProvider>(), Loggers(sp).CreateLogger("ResilientQueue.Dashboard")));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DashboardHistory>());
         services.AddSingleton(sp => new DashboardState(
             Options(sp),

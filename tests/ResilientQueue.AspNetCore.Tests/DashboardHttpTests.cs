@@ -31,9 +31,11 @@ public sealed class DashboardHttpTests(BrowserFixture fixture)
         await Jobs.StaleAsync(orders);
         await Jobs.DeadLetterAsync(orders, "bad total");
 
-        // The sampler reads every 5 s (the sample's QueueMetricsOptions.Interval); the scrape reports its last read.
+        // The sampler reads every 5 s (the sample's QueueMetricsOptions.Interval) and a scrape reports its last read:
+        // wait (up to three intervals) for a read taken after both jobs were made, not one of an earlier test's state.
         string metrics = "";
-        for (int i = 0; i < 40 && !metrics.Contains(Line("resilientqueue_queue_stale", "orders") + " 1", StringComparison.Ordinal); i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!(metrics.Contains(Line("resilientqueue_queue_stale", "orders") + " 1", StringComparison.Ordinal) && Depth(metrics, "orders", "dead") == "1" && Depth(metrics, "orders", "active") == "1") && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250);
             metrics = await Http.GetStringAsync(fixture.Actions.BaseUrl + "/metrics");
@@ -47,12 +49,23 @@ public sealed class DashboardHttpTests(BrowserFixture fixture)
             metrics.Should().MatchRegex($"resilientqueue_job_processing_age_seconds_bucket\\{{[^}}]*messaging_destination_name=\"orders\",le=\"{le}\"\\}} [1-9]");
         }
 
-        metrics.Should().MatchRegex("resilientqueue_queue_depth\\{[^}]*messaging_destination_name=\"orders\",resilientqueue_state=\"dead\"\\} 1");
-        metrics.Should().MatchRegex("resilientqueue_queue_depth\\{[^}]*messaging_destination_name=\"orders\",resilientqueue_state=\"active\"\\} 1");
-        metrics.Should().MatchRegex("resilientqueue_queue_depth\\{[^}]*messaging_destination_name=\"orders\",resilientqueue_state=\"ready\"\\} 0");
-        metrics.Should().Contain("resilientqueue_queue_oldest_active_age_seconds");
-        metrics.Should().MatchRegex("resilientqueue_job_duration_seconds_bucket|# TYPE resilientqueue_queue_depth gauge");
+        Depth(metrics, "orders", "dead").Should().Be("1");
+        Depth(metrics, "orders", "active").Should().Be("1");
+        Depth(metrics, "orders", "ready").Should().Be("0");
+        Depth(metrics, "orders", "delayed").Should().Be("0");
+        metrics.Should().Contain("# TYPE resilientqueue_queue_depth gauge");
+        System.Text.RegularExpressions.Match oldestActive = System.Text.RegularExpressions.Regex.Match(metrics, "resilientqueue_queue_oldest_active_age_seconds\\{[^}]*messaging_destination_name=\"orders\"\\} (?<v>\\S+)");
+        oldestActive.Success.Should().BeTrue("the oldest-active gauge reports the queue");
+        double.Parse(oldestActive.Groups["v"].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BePositive("the stale job has been active since its fetch");
         File.WriteAllText(Path.Combine(AppContext.BaseDirectory, "metrics.txt"), metrics);
+    }
+
+    /// <summary>The value of <c>resilientqueue_queue_depth</c> of a queue and state in a scrape, or null when it has none.</summary>
+    private static string? Depth(string metrics, string queue, string state)
+    {
+        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(
+            metrics, $"resilientqueue_queue_depth\\{{[^}}]*messaging_destination_name=\"{queue}\",resilientqueue_state=\"{state}\"\\}} (?<v>\\S+)");
+        return m.Success ? m.Groups["v"].Value : null;
     }
 
     private static string Line(string metric, string queue) =>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ResilientQueue.DependencyInjection;
 
 namespace ResilientQueue.AspNetCore.Tests;
@@ -38,6 +39,7 @@ public sealed class SampleServer : IAsyncDisposable
     {
         WebApplicationBuilder builder = DashboardSample.SampleHost.CreateBuilder(["--no-traffic", "--urls", "http://127.0.0.1:0", .. args]);
         builder.Services.AddSingleton<IStartupFilter, RemoteAddressOverride>();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning); // the test output keeps the dashboard's warnings, not every request
         WebApplication app = DashboardSample.SampleHost.Build(builder);
         await app.StartAsync();
         string url = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
@@ -59,7 +61,8 @@ public sealed class SampleServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private sealed class RemoteAddressOverride : IStartupFilter
+    /// <summary>Sets the connection's remote address from <see cref="RemoteAddressHeader"/>, before any other middleware.</summary>
+    internal sealed class RemoteAddressOverride : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {

@@ -29,7 +29,7 @@ internal sealed partial class DashboardHistory : BackgroundService
     private readonly MeterListener _listener = new();
     private readonly Lock _gaugeLock = new();
 
-    public DashboardHistory(DashboardQueues queues, DashboardOptions options, TimeProvider time, ILogger<DashboardHistory> logger)
+    public DashboardHistory(DashboardQueues queues, DashboardOptions options, TimeProvider time, ILogger logger)
     {
         _queues = queues;
         _options = options;

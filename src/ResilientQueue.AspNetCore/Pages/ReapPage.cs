@@ -31,7 +31,7 @@ internal static class ReapPage
         foreach (ReapedJob job in preview.Skip(page * ctx.Options.PageSize).Take(ctx.Options.PageSize))
         {
             html.Raw("<tr><td>").Link(ctx.QueueUrl(queueName, "jobs/" + DashboardContext.Segment(job.JobId)), job.JobId).Raw("</td><td class=\"num\">").Text($"{job.Attempts}/{job.MaxAttempts}").Raw("</td>")
-                .Cell(job.LeaseExpiredAt).Cell(now - job.LeaseExpiredAt).Cell(job.Action == ReapAction.Requeued ? "requeue" : "dead-letter").Raw("</tr>");
+                .Cell(job.LeaseExpiredAt).Cell(now - job.LeaseExpiredAt).Cell(Outcome(job)).Raw("</tr>");
         }
 
         html.Raw("</tbody></table>");
@@ -44,4 +44,9 @@ internal static class ReapPage
 
         return ctx.Page("Stale leases of " + queueName, html);
     }
+
+    private static string Outcome(ReapedJob job) =>
+        job.Action == ReapAction.DeadLettered ? "dead-letter"
+        : job.AttemptRefunded ? "requeue, attempt given back (its handler never started)"
+        : "requeue";
 }
