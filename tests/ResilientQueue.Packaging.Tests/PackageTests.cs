@@ -154,7 +154,8 @@ public sealed partial class PackageTests(PackedPackages packed)
             .Select(m => (string)m.Attribute("name")!).ToArray();
         string[] removed = File.ReadAllLines(Path.Combine(packed.ObjPath(id), id + ".internal-docs.txt"));
         string assembly = package.Extract($"lib/net10.0/{id}.dll", Path.Combine(packed.Root, "extracted", id));
-        ReflectedDocumentationIds ids = ReflectedDocumentationIds.Of(assembly, packed.BinPath(Cli), packed.BinPath(id));
+        string[] probe = id == AspNetCore ? [packed.BinPath(Cli), packed.BinPath(id), AspNetCoreFramework()] : [packed.BinPath(Cli), packed.BinPath(id)];
+        ReflectedDocumentationIds ids = ReflectedDocumentationIds.Of(assembly, probe);
 
         kept.Should().NotBeEmpty();
         kept.Should().OnlyContain(k => ids.Visible.Contains(k), "the package's XML docs hold no internal or private member");
@@ -164,6 +165,18 @@ public sealed partial class PackageTests(PackedPackages packed)
         {
             removed.Should().NotBeEmpty("the core documents internal members, so the filter must have had work");
         }
+    }
+
+    /// <summary>
+    /// The ASP.NET Core shared framework beside the runtime the tests run on: the dashboard's dependencies, which its
+    /// package references as a framework, not as files.
+    /// </summary>
+    private static string AspNetCoreFramework()
+    {
+        string runtime = Path.TrimEndingDirectorySeparator(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory()); // shared/Microsoft.NETCore.App/<version>
+        string frameworks = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(runtime))!, "Microsoft.AspNetCore.App");
+        string same = Path.Combine(frameworks, Path.GetFileName(runtime));
+        return Directory.Exists(same) ? same : Directory.GetDirectories(frameworks, $"{Environment.Version.Major}.*").Order(StringComparer.Ordinal).Last();
     }
 
     [Theory]
