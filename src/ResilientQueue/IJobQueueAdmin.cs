@@ -34,6 +34,18 @@ public interface IJobQueueAdmin
     /// <returns>The status.</returns>
     ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads how long the queue's jobs have waited and run, in one bounded step: the oldest ready job's wait and the
+    /// fetch time of up to <paramref name="maxActive"/> active jobs. Backends that do not record when a job was
+    /// fetched return <see langword="null"/> (the default implementation does).
+    /// </summary>
+    /// <param name="maxActive">The most active jobs to report; 1 to <see cref="JobQueueOptions.MaxStepWork"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The ages, or <see langword="null"/> when this backend cannot tell them.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxActive"/> is out of range.</exception>
+    ValueTask<QueueAges?> GetAgesAsync(int maxActive = JobQueueOptions.MaxStepWork, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<QueueAges?>(null);
+
     /// <summary>Pauses fetching: fetches return nothing until <see cref="ResumeAsync"/>. Enqueues are still accepted; leased jobs are unaffected.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the queue is paused.</returns>

@@ -43,6 +43,24 @@ public sealed partial class RedisListJobQueue
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One read-only script (<c>ages-5.lua</c>): the next job of each priority for the oldest ready one, and the fetch
+    /// times of the first <paramref name="maxActive"/> leases by deadline, read from their tokens
+    /// (<c>&lt;fence&gt;:&lt;granted at ms&gt;</c>).
+    /// </remarks>
+    protected override async ValueTask<QueueAges?> GetAgesCoreAsync(int maxActive, CancellationToken cancellationToken)
+    {
+        long[] r = (long[])(await EvalAsync(LuaScripts.Ages, [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Lease], [maxActive]).ConfigureAwait(false))!;
+        var active = new DateTimeOffset[r.Length - 2];
+        for (int i = 0; i < active.Length; i++)
+        {
+            active[i] = DateTimeOffset.FromUnixTimeMilliseconds(r[i + 2]);
+        }
+
+        return new QueueAges(r[0] >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(r[0]) : null, active, r[1] > active.Length);
+    }
+
+    /// <inheritdoc />
     protected override async ValueTask<IReadOnlyList<ExpiredLease>> FindExpiredCoreAsync(int maxCount, DateTimeOffset expiredBy, CancellationToken cancellationToken)
     {
         RedisResult[] reply = (RedisResult[])(await EvalAsync(LuaScripts.Expired, [_keys.Meta, _keys.Active, _keys.Lease, _keys.Attempts], [Ms(expiredBy), maxCount]).ConfigureAwait(false))!;

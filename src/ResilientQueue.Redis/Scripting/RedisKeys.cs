@@ -52,7 +52,7 @@ internal sealed class RedisKeys
     /// <summary>Sorted set of retained completed job ids scored by completion sequence (oldest first); the time is the job's <c>ct</c> field.</summary>
     public RedisKey Completed { get; }
 
-    /// <summary>Hash: job id → its current fencing token, only while the job is active.</summary>
+    /// <summary>Hash: job id → its current fencing token (<c>&lt;fence&gt;:&lt;granted at, Unix ms&gt;</c>), only while the job is active.</summary>
     public RedisKey Lease { get; }
 
     /// <summary>Hash: job id → attempts, as <c>n</c>, or <c>n+</c> when the job has an x hash.</summary>

@@ -342,6 +342,11 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
             new JobFailure(leased["once"], error, RecoveryDecision.Retry(TimeSpan.Zero)),
         ])).Should().OnlyContain(result => result.IsApplied);
 
+        // Ages: the next job of each priority (released and retried jobs are ready) and the one active job's fetch time.
+        QueueAges ages = (await queue.GetAgesAsync())!;
+        ages.ActiveSince.Should().ContainSingle("\"p3-delayed\" is the only job still leased");
+        ages.OldestReadySince.Should().NotBeNull();
+
         // Reap: "p3-delayed" is the only job still leased; its lease runs out and, with attempts left, it is requeued
         // (a dry run first). ("once" spent its single attempt, so its retry dead-lettered it, trimming the store.)
         time.Advance(Lease + TimeSpan.FromSeconds(1));
