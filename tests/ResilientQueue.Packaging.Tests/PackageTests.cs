@@ -37,7 +37,7 @@ public sealed partial class PackageTests(PackedPackages packed)
         string version = versions[0];
         if (packed.ExpectedVersions.Count > 0)
         {
-            version.Should().BeOneOf(packed.ExpectedVersions, "without a version tag MinVer gives 0.2.0-alpha.0.<commits since the root>");
+            version.Should().BeOneOf(packed.ExpectedVersions, "without a version tag MinVer gives 0.2.0-alpha.0.<length of the first-parent chain from the root>");
         }
         else
         {

@@ -18,7 +18,7 @@ internal static class Repository
 
     /// <summary>
     /// The version MinVer computes when no version tag (v*) is reachable: 0.2.0-alpha.0 (MinVerMinimumMajorMinor 0.2,
-    /// MinVerDefaultPreReleaseIdentifiers alpha.0) and the height, the number of commits since the root, when it is
+    /// MinVerDefaultPreReleaseIdentifiers alpha.0) and the height, the length of the first-parent chain from the root, when it is
     /// above zero. <see langword="null"/> when a tag is reachable: then the tag decides.
     /// </summary>
     public static string? UntaggedVersion()
@@ -33,43 +33,16 @@ internal static class Repository
             return null;
         }
 
-        int height = HeightAboveRoot(Git("rev-list --parents HEAD")!);
+        int height = HeightAboveRoot();
         return height == 0 ? "0.2.0-alpha.0" : $"0.2.0-alpha.0.{height}";
     }
 
-    // MinVer's height without a tag is the shortest walk from HEAD to a root commit along parents (over merges too), not
-    // the number of commits: a breadth-first walk of `git rev-list --parents HEAD` (its first line is HEAD).
-    private static int HeightAboveRoot(string revList)
-    {
-        var parents = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        string? head = null;
-        foreach (string line in revList.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            string[] ids = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            head ??= ids[0];
-            parents[ids[0]] = ids[1..];
-        }
-
-        var distance = new Dictionary<string, int>(StringComparer.Ordinal) { [head!] = 0 };
-        var queue = new Queue<string>([head!]);
-        while (queue.TryDequeue(out string? commit))
-        {
-            if (parents[commit].Length == 0)
-            {
-                return distance[commit];
-            }
-
-            foreach (string parent in parents[commit])
-            {
-                if (distance.TryAdd(parent, distance[commit] + 1))
-                {
-                    queue.Enqueue(parent);
-                }
-            }
-        }
-
-        throw new InvalidOperationException("git rev-list --parents HEAD listed no root commit");
-    }
+    // MinVer's height without a tag: it walks depth first from HEAD, first parents first, and marks each commit the first
+    // time it reaches it; the first root it reaches (along the first-parent chain) is the candidate it keeps. So the
+    // height is the length of the first-parent chain, not the number of commits nor the shortest walk over merges
+    // (MinVer.Lib/Versioner.cs, GetCandidates).
+    private static int HeightAboveRoot() =>
+        int.Parse(Git("rev-list --first-parent --count HEAD")!, System.Globalization.CultureInfo.InvariantCulture) - 1;
 
     private static string? Git(string arguments)
     {
