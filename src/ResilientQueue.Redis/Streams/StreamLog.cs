@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ResilientQueue.Redis.Streams;
 
-/// <summary>The stream backend's log events (4101–4105, listed in docs/telemetry.md).</summary>
+/// <summary>The stream backend's log events (4101–4106, listed in docs/telemetry.md).</summary>
 internal static partial class StreamLog
 {
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Stream queue {Queue}: consumer group {Group} created, starting at {Start}")]
@@ -19,4 +19,7 @@ internal static partial class StreamLog
 
     [LoggerMessage(EventId = 4105, Level = LogLevel.Debug, Message = "Stream queue {Queue}: housekeeping deleted {Entries} entries every group had acknowledged and removed {Consumers} consumers with nothing pending")]
     public static partial void HousekeepingDone(ILogger logger, string queue, long entries, long consumers);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Stream queue {Queue}: consumer group {Group} is missing on the server (deleted by hand?); no stream entry is deleted until it is back (its next fetch creates it again) or it is removed from {GroupsKey}")]
+    public static partial void GroupMissing(ILogger logger, string queue, string group, string groupsKey);
 }

@@ -25,7 +25,7 @@ internal static class StreamScripts
     public static readonly RedisScript Peek = Load("xpeek-6");
     public static readonly RedisScript Depth = Load("xdepth-4");
     public static readonly RedisScript Groups = Load("xgroups-3");
-    public static readonly RedisScript Trim = Load("xtrim-3");
+    public static readonly RedisScript Trim = Load("xtrim-4");
     public static readonly RedisScript Clear = Load("xclear-5");
 
     /// <summary>Every stream script, for tests that check headers and key counts.</summary>

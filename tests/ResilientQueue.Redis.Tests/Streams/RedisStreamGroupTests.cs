@@ -131,6 +131,8 @@ public sealed class RedisStreamGroupTests(RedisServerFixture redis) : StreamTest
         List<string> ids = await EnqueueJobsAsync(queue, 10);
         IReadOnlyList<LeasedJob> held = await queue.FetchAsync(3, Lease);
         await Database.ExecuteAsync("XGROUP", "DESTROY", Keys("workers").Stream.ToString(), "workers");
+        (await queue.TrimAsync()).Should().Be(new RedisStreamJobQueue.HousekeepingStep(0, 0, null, "workers"), "what a missing group still needs is unknown, so nothing is deleted");
+        Events(4106).Should().ContainSingle().Which.Level.Should().Be(LogLevel.Warning);
 
         var done = new List<string>();
         for (int round = 0; round < 10; round++)
