@@ -2,7 +2,8 @@
 # Runs the whole test suite on a fresh Debian/Ubuntu machine; CI (.ci/run) runs exactly this. See docs/testing.md.
 #
 #  - installs what is missing with apt-get (root or sudo): redis-server (redis-server and redis-cli for the local-process
-#    path, the test cluster and redis-cli monitor), docker.io and iproute2;
+#    path, the test cluster and redis-cli monitor), docker.io and iproute2, and chromium (the dashboard's browser tests
+#    drive it through Playwright by its path; without it they fail, and this script says so loudly);
 #  - starts a private Docker engine (its own socket, data root, bridge; no iptables, no forwarding; ports published on
 #    127.0.0.1) and builds the image redis:7.0 in it from Debian's redis-server and redis-cli binaries (no image registry
 #    is needed); it is stopped again, by its PID, when the script ends. If Docker cannot be had, the Redis tests run on
@@ -21,6 +22,7 @@
 #   RESILIENTQUEUE_REDIS_DOCKER=off   no Docker at all (local redis-server processes); =on: fail when Docker cannot be had
 #   RESILIENTQUEUE_REDIS=host:port    a running loopback server for the Redis tests (no Docker either)
 #   RESILIENTQUEUE_ARTIFACTS_PATH     where builds go (default: artifacts/ in the repository; se2/ and se3/ below it)
+#   RESILIENTQUEUE_CHROMIUM           the Chromium the browser tests launch (default /usr/bin/chromium, installed if missing)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -57,16 +59,32 @@ missing=()
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then missing+=(redis-server); fi
 if [ "$want_docker" -eq 1 ] && ! command -v dockerd >/dev/null 2>&1 && [ ! -x /usr/sbin/dockerd ]; then missing+=(docker.io); fi
 if [ "$want_docker" -eq 1 ] && ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "Installing with apt-get: ${missing[*]}"
-  if ! { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$work/apt.log" 2>&1; }; then
+# The dashboard's browser tests drive Debian's Chromium by its path (Playwright downloads no browser).
+chromium="${RESILIENTQUEUE_CHROMIUM:-/usr/bin/chromium}"
+want_chromium=0
+if [ -z "${RESILIENTQUEUE_CHROMIUM:-}" ] && [ ! -x "$chromium" ]; then want_chromium=1; fi
+apt_updated=0
+# apt_install <package...>: installs them in one apt-get call (after one apt-get update); says so on failure.
+apt_install() {
+  echo "Installing with apt-get: $*"
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq >"$work/apt.log" 2>&1 && apt_updated=1; fi
+  if ! { [ "$apt_updated" -eq 1 ] && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >>"$work/apt.log" 2>&1; }; then
     tail -n 20 "$work/apt.log" >&2 2>/dev/null || true
-    echo "apt-get could not install ${missing[*]} (root or passwordless sudo is needed)." >&2
+    echo "apt-get could not install $* (root or passwordless sudo is needed)." >&2
+    return 1
   fi
-fi
+}
+if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}" || true; fi
+# Apart from the rest, so that a Chromium that cannot be had does not keep redis-server from being installed.
+if [ "$want_chromium" -eq 1 ]; then apt_install chromium || true; fi
 if [ -z "${RESILIENTQUEUE_REDIS:-}" ] && ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
   echo "redis-server is required for the Redis tests: sudo apt-get install -y redis-server (or set RESILIENTQUEUE_REDIS=127.0.0.1:6379)." >&2
   exit 2
+fi
+if [ -x "$chromium" ]; then
+  echo "Chromium for the dashboard's browser tests: $chromium ($("$chromium" --version 2>/dev/null || echo "version unknown"))"
+else
+  loud "Chromium was not found at $chromium and could not be installed: the dashboard's browser tests (ResilientQueue.AspNetCore.Tests) will FAIL. Install it: sudo apt-get install -y chromium (or set RESILIENTQUEUE_CHROMIUM)."
 fi
 
 # ---------------------------------------------------------------------------------------------------- docker

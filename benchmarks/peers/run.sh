@@ -2,14 +2,15 @@
 # The side-by-side benchmark in one command: BullMQ, bee-queue, the ResilientQueue hosted worker and its raw consumer,
 # each scenario interleaved for N reps on ONE redis-server that this script starts (loopback, no persistence) and stops.
 # Usage: benchmarks/peers/run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,...] [--time-limit 300]
+#                                [--stackexchange-redis 2.13.23|3.4.35]
 # Installs what is missing (node/npm and redis-server through apt-get, the pinned npm packages through npm ci) and
-# builds the load test in Release (artifacts in $RESQ_PEERS_ARTIFACTS, default /tmp/resq-peers-art). $RESQ_COMMIT names
+# builds the load test in Release on the StackExchange.Redis line asked for (artifacts in $RESQ_PEERS_ARTIFACTS/se-VERSION, default /tmp/resq-peers-art). $RESQ_COMMIT names
 # the commit measured in the report when the tree is not a git work tree (e.g. a git archive).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-reps=3 jobs=100000 output="" scenarios="" time_limit=300
+reps=3 jobs=100000 output="" scenarios="" time_limit=300 ser=2.13.23
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || { echo "$1 needs a value" >&2; exit 2; }
   case "$1" in
@@ -18,12 +19,14 @@ while [[ $# -gt 0 ]]; do
     --output) output="$2" ;;
     --scenarios) scenarios="$2" ;;
     --time-limit) time_limit="$2" ;;
-    *) echo "unknown option $1 (usage: run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,steady:100] [--time-limit SECONDS])" >&2; exit 2 ;;
+    --stackexchange-redis) ser="$2" ;;
+    *) echo "unknown option $1 (usage: run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,steady:100] [--time-limit SECONDS] [--stackexchange-redis VERSION])" >&2; exit 2 ;;
   esac
   shift 2
 done
 [[ "$reps" =~ ^[0-9]+$ && "$reps" -ge 1 && "$reps" -le 20 ]] || { echo "--reps must be 1 to 20" >&2; exit 2; }
 [[ "$jobs" =~ ^[0-9]+$ && "$jobs" -ge 100 && "$jobs" -le 5000000 ]] || { echo "--jobs must be 100 to 5,000,000" >&2; exit 2; }
+[[ "$ser" =~ ^[23]\.[0-9]+\.[0-9]+$ ]] || { echo "--stackexchange-redis takes a version such as 2.13.23 or 3.4.35, not $ser" >&2; exit 2; }
 output="${output:-$root/benchmarks/results/$(date -u +%F)-peers.md}"
 
 apt_updated=""
@@ -43,12 +46,13 @@ if [[ ! -f "$here/node_modules/.package-lock.json" || "$here/package-lock.json" 
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-artifacts="${RESQ_PEERS_ARTIFACTS:-/tmp/resq-peers-art}"
-dotnet build "$root/benchmarks/ResilientQueue.LoadTest/ResilientQueue.LoadTest.csproj" -c Release --artifacts-path "$artifacts" -v quiet -nologo >&2
+artifacts="${RESQ_PEERS_ARTIFACTS:-/tmp/resq-peers-art}/se-$ser" # one build per client line (their restores differ)
+dotnet build "$root/benchmarks/ResilientQueue.LoadTest/ResilientQueue.LoadTest.csproj" -c Release -p:StackExchangeRedisVersion="$ser" --artifacts-path "$artifacts" -v quiet -nologo >&2
 dll="$artifacts/bin/ResilientQueue.LoadTest/release/ResilientQueue.LoadTest.dll"
 [[ -f "$dll" ]] || { echo "the load test was not built at $dll" >&2; exit 1; }
 commit="${RESQ_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 if [[ -n "$(git -C "$root" status --porcelain -- src 2>/dev/null)" ]]; then commit="$commit + uncommitted changes in src/"; fi
+commit="$commit, StackExchange.Redis $ser"
 
 port="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --maxmemory-policy noeviction \

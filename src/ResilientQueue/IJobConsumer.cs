@@ -1,4 +1,5 @@
 using ResilientQueue.Leases;
+using ResilientQueue.Results;
 using ResilientQueue.Transitions;
 
 namespace ResilientQueue;
@@ -31,6 +32,17 @@ public interface IJobConsumer
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>One result per lease, in order: <see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed for that job.</returns>
     ValueTask<IReadOnlyList<LeaseResult>> AckManyAsync(IReadOnlyList<JobLease> leases, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Marks leased jobs completed, as <see cref="AckManyAsync"/> does, and stores each one's result with it in the same
+    /// atomic step (a job is never completed without its result), for <see cref="JobResultOptions.Retention"/>; producers
+    /// waiting for the results (<see cref="IJobProducer.WaitForResultAsync"/>) are woken.
+    /// </summary>
+    /// <param name="completions">The leases and results; 1 to <see cref="JobQueueOptions.MaxBatchSize"/>, each result at most <see cref="JobResultOptions.MaxBytes"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per completion, in order: <see cref="LeaseResult.Succeeded"/>, or <see cref="LeaseResult.LeaseLost"/> with nothing changed or stored for that job.</returns>
+    /// <exception cref="JobResultTooLargeException">A result is larger than <see cref="JobResultOptions.MaxBytes"/>; nothing was changed.</exception>
+    ValueTask<IReadOnlyList<LeaseResult>> CompleteManyAsync(IReadOnlyList<JobCompletion> completions, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records failures of leased jobs and applies each decision: a retry schedules the job after the delay, or

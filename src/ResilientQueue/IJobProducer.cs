@@ -1,4 +1,5 @@
 using ResilientQueue.Backpressure;
+using ResilientQueue.Results;
 using ResilientQueue.Serialization;
 
 namespace ResilientQueue;
@@ -46,4 +47,20 @@ public interface IJobProducer
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The signal.</returns>
     ValueTask<BackpressureSignal> GetBackpressureAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits for a job's result (request–reply): returns it once the job completed with one, woken by the job's completion
+    /// (a notification, shared by every waiter of the queue in this process) and looking again at least every
+    /// <see cref="JobResultOptions.PollInterval"/>. A job that completed before the call is found at once; a retried job
+    /// is not finished, so the wait goes on. The job is not affected by the wait ending, whichever way it ends.
+    /// </summary>
+    /// <param name="jobId">The job's id, as its enqueue returned it.</param>
+    /// <param name="timeout">How long to wait at most; zero to look once. At most <see cref="JobQueueOptions.MaxWait"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The result, kept for <see cref="JobResultOptions.Retention"/> after the job completed.</returns>
+    /// <exception cref="JobFailedException">The job failed for good: it is dead-lettered; the exception carries its error (<c>TypeName: message</c>) and category.</exception>
+    /// <exception cref="JobResultTimeoutException">No result within <paramref name="timeout"/>; the exception names the job and the time waited.</exception>
+    /// <exception cref="JobResultNotFoundException">There is no result and none can come: the id is unknown, the job completed without one, its result expired, it was skipped or purged, or the queue was cleared.</exception>
+    /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
+    ValueTask<JobResult> WaitForResultAsync(string jobId, TimeSpan timeout, CancellationToken cancellationToken = default);
 }

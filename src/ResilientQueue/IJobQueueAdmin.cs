@@ -1,6 +1,7 @@
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Errors;
 using ResilientQueue.Reaping;
+using ResilientQueue.Results;
 
 namespace ResilientQueue;
 
@@ -22,10 +23,28 @@ public interface IJobQueueAdmin
     /// <returns>The job, or <see langword="null"/> when the queue has no job with that id (never had, or removed).</returns>
     ValueTask<Job?> GetJobAsync(string jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>Reads a job's stored result, without waiting.</summary>
+    /// <param name="jobId">The job's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The result, or <see langword="null"/> when none is kept (the job has not completed, completed without one, or its result expired).</returns>
+    ValueTask<JobResult?> GetResultAsync(string jobId, CancellationToken cancellationToken = default);
+
     /// <summary>Reads the counts by state and the paused flag in one step.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The status.</returns>
     ValueTask<QueueStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads how long the queue's jobs have waited and run, in one bounded step: the oldest ready job's wait and the
+    /// fetch time of up to <paramref name="maxActive"/> active jobs. Backends that do not record when a job was
+    /// fetched return <see langword="null"/> (the default implementation does).
+    /// </summary>
+    /// <param name="maxActive">The most active jobs to report; 1 to <see cref="JobQueueOptions.MaxStepWork"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The ages, or <see langword="null"/> when this backend cannot tell them.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxActive"/> is out of range.</exception>
+    ValueTask<QueueAges?> GetAgesAsync(int maxActive = JobQueueOptions.MaxStepWork, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<QueueAges?>(null);
 
     /// <summary>Pauses fetching: fetches return nothing until <see cref="ResumeAsync"/>. Enqueues are still accepted; leased jobs are unaffected.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -1,5 +1,6 @@
 using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
+using ResilientQueue.Results;
 using ResilientQueue.Serialization;
 
 namespace ResilientQueue;
@@ -72,6 +73,9 @@ public sealed class JobQueueOptions
     /// <summary>The bounds of the queue's dead-letter store. Default: 10,000 entries, 14 days (see <see cref="DeadLetterOptions"/>).</summary>
     public DeadLetterOptions DeadLetter { get; set; } = new();
 
+    /// <summary>How the queue keeps its jobs' results and how producers wait for them. Default: kept 1 hour, at most 1 MiB each, waiters look every 5 seconds without a notification (see <see cref="JobResultOptions"/>).</summary>
+    public JobResultOptions Results { get; set; } = new();
+
     /// <summary>Checks every option and throws for the first that is out of range.</summary>
     /// <exception cref="InvalidOptionsException">An option is out of range; the message names it.</exception>
     public void Validate()
@@ -130,6 +134,18 @@ public sealed class JobQueueOptions
             yield return ("JobQueueOptions.IdempotencyWindow", $"must be from 1 second to 30 days, was {IdempotencyWindow}.");
         }
 
+        if (Results is null)
+        {
+            yield return ("JobQueueOptions.Results", "cannot be null.");
+        }
+        else
+        {
+            foreach ((string option, string message) in Results.Problems())
+            {
+                yield return ("JobQueueOptions.Results." + option[(option.IndexOf('.', StringComparison.Ordinal) + 1)..], message);
+            }
+        }
+
         if (DeadLetter is null)
         {
             yield return ("JobQueueOptions.DeadLetter", "cannot be null.");
@@ -160,6 +176,7 @@ public sealed class JobQueueOptions
             CompletedRetention = CompletedRetention,
             IdempotencyWindow = IdempotencyWindow,
             DeadLetter = new DeadLetterOptions { MaxEntries = DeadLetter.MaxEntries, MaxAge = DeadLetter.MaxAge },
+            Results = Results.Copy(),
             Serializer = Serializer,
         };
     }

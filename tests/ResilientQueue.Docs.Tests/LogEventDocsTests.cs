@@ -7,7 +7,7 @@ namespace ResilientQueue.Docs.Tests;
 /// <summary>The log events the packages write are the ones docs/telemetry.md lists: unique ids, the same level and message.</summary>
 public sealed partial class LogEventDocsTests
 {
-    private static readonly Assembly[] Packages = [typeof(IJobQueue).Assembly, typeof(ResilientQueue.Redis.Lists.RedisListJobQueue).Assembly];
+    private static readonly Assembly[] Packages = [typeof(IJobQueue).Assembly, typeof(ResilientQueue.Redis.Lists.RedisListJobQueue).Assembly, typeof(ResilientQueue.AspNetCore.Dashboard.DashboardOptions).Assembly];
 
     [Fact]
     public void LogEvents_HaveUniqueIds()

@@ -13,10 +13,11 @@ public sealed partial class PackageTests(PackedPackages packed)
     private const string Core = "ResilientQueue";
     private const string Redis = "ResilientQueue.Redis";
     private const string Cli = "ResilientQueue.Cli";
+    private const string AspNetCore = "ResilientQueue.AspNetCore";
 
     public static TheoryData<string> Packages => new(PackedPackages.Projects);
 
-    public static TheoryData<string> Libraries => new(Core, Redis);
+    public static TheoryData<string> Libraries => new(Core, Redis, AspNetCore);
 
     [Fact]
     public void Pack_OfEveryPackage_IsWarningFree()
@@ -135,6 +136,15 @@ public sealed partial class PackageTests(PackedPackages packed)
             .Should().OnlyContain(d => d.Value == "[10.0.0, )");
     }
 
+    [Fact]
+    public void Dependencies_OfTheDashboard_AreTheCoreFromItsVersion_AndASPNETCoreItself()
+    {
+        Package dashboard = packed.Nupkg(AspNetCore);
+
+        dashboard.Dependencies().Should().Equal(new Dictionary<string, string> { [Core] = $"[{dashboard.Version}, )" }, "its only other dependency is the shared framework");
+        dashboard.Element("frameworkReferences")!.Descendants().Where(e => e.Name.LocalName == "frameworkReference").Select(e => (string?)e.Attribute("name")).Should().Equal("Microsoft.AspNetCore.App");
+    }
+
     [Theory]
     [MemberData(nameof(Libraries))]
     public void XmlDocs_OfEveryLibrary_DocumentThePublicSurface_AndNothingInternal(string id)
@@ -144,7 +154,8 @@ public sealed partial class PackageTests(PackedPackages packed)
             .Select(m => (string)m.Attribute("name")!).ToArray();
         string[] removed = File.ReadAllLines(Path.Combine(packed.ObjPath(id), id + ".internal-docs.txt"));
         string assembly = package.Extract($"lib/net10.0/{id}.dll", Path.Combine(packed.Root, "extracted", id));
-        ReflectedDocumentationIds ids = ReflectedDocumentationIds.Of(assembly, packed.BinPath(Cli), packed.BinPath(id));
+        string[] probe = id == AspNetCore ? [packed.BinPath(Cli), packed.BinPath(id), AspNetCoreFramework()] : [packed.BinPath(Cli), packed.BinPath(id)];
+        ReflectedDocumentationIds ids = ReflectedDocumentationIds.Of(assembly, probe);
 
         kept.Should().NotBeEmpty();
         kept.Should().OnlyContain(k => ids.Visible.Contains(k), "the package's XML docs hold no internal or private member");
@@ -154,6 +165,18 @@ public sealed partial class PackageTests(PackedPackages packed)
         {
             removed.Should().NotBeEmpty("the core documents internal members, so the filter must have had work");
         }
+    }
+
+    /// <summary>
+    /// The ASP.NET Core shared framework beside the runtime the tests run on: the dashboard's dependencies, which its
+    /// package references as a framework, not as files.
+    /// </summary>
+    private static string AspNetCoreFramework()
+    {
+        string runtime = Path.TrimEndingDirectorySeparator(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory()); // shared/Microsoft.NETCore.App/<version>
+        string frameworks = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(runtime))!, "Microsoft.AspNetCore.App");
+        string same = Path.Combine(frameworks, Path.GetFileName(runtime));
+        return Directory.Exists(same) ? same : Directory.GetDirectories(frameworks, $"{Environment.Version.Major}.*").Order(StringComparer.Ordinal).Last();
     }
 
     [Theory]

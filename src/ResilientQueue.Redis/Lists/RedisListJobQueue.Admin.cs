@@ -43,6 +43,24 @@ public sealed partial class RedisListJobQueue
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One read-only script (<c>ages-5.lua</c>): the next job of each priority for the oldest ready one, and the fetch
+    /// times of the first <paramref name="maxActive"/> leases by deadline, read from their tokens
+    /// (<c>&lt;fence&gt;:&lt;granted at ms&gt;</c>).
+    /// </remarks>
+    protected override async ValueTask<QueueAges?> GetAgesCoreAsync(int maxActive, CancellationToken cancellationToken)
+    {
+        long[] r = (long[])(await EvalAsync(LuaScripts.Ages, [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Active, _keys.Lease], [maxActive]).ConfigureAwait(false))!;
+        var active = new DateTimeOffset[r.Length - 2];
+        for (int i = 0; i < active.Length; i++)
+        {
+            active[i] = DateTimeOffset.FromUnixTimeMilliseconds(r[i + 2]);
+        }
+
+        return new QueueAges(r[0] >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(r[0]) : null, active, r[1] > active.Length);
+    }
+
+    /// <inheritdoc />
     protected override async ValueTask<IReadOnlyList<ExpiredLease>> FindExpiredCoreAsync(int maxCount, DateTimeOffset expiredBy, CancellationToken cancellationToken)
     {
         RedisResult[] reply = (RedisResult[])(await EvalAsync(LuaScripts.Expired, [_keys.Meta, _keys.Active, _keys.Lease, _keys.Attempts], [Ms(expiredBy), maxCount]).ConfigureAwait(false))!;
@@ -85,13 +103,14 @@ public sealed partial class RedisListJobQueue
         if (removed == 0)
         {
             await DeleteStringKeysAsync(cancellationToken).ConfigureAwait(false);
+            await PublishLookAgainAsync().ConfigureAwait(false);
         }
 
         return removed;
     }
 
     /// <summary>
-    /// The queue's idempotency keys and turns are strings with a TTL that no structure lists: they are found with SCAN
+    /// The queue's idempotency keys, turns and results are strings with a TTL that no structure lists: they are found with SCAN
     /// (MATCH on the queue's prefix, on the node that serves its slot; queue names hold no glob characters) and deleted,
     /// at most 1,000 per DEL.
     /// </summary>
@@ -101,7 +120,7 @@ public sealed partial class RedisListJobQueue
         IDatabase db = multiplexer.GetDatabase(_database);
         System.Net.EndPoint? endpoint = await db.IdentifyEndpointAsync(_keys.Meta).ConfigureAwait(false);
         IServer server = endpoint is null ? multiplexer.GetServers()[0] : multiplexer.GetServer(endpoint);
-        foreach (string pattern in new[] { _keys.Idempotency("*").ToString(), _keys.Turn("*").ToString() })
+        foreach (string pattern in new[] { _keys.Idempotency("*").ToString(), _keys.Turn("*").ToString(), _keys.Result("*").ToString() })
         {
             var batch = new List<RedisKey>(1000);
             await foreach (RedisKey key in server.KeysAsync(db.Database, pattern, pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))

@@ -57,8 +57,10 @@ public sealed partial class RedisListJobQueue : JobQueueBase
         _channel = _keys.NotifyChannelName;
         _onNotify = (_, _) => SignalJobsMayBeReady();
 
-        // Nudges published while the connection was down are lost: a restored connection wakes idle consumers.
+        // Nudges published while the connection was down are lost: a restored connection wakes idle consumers, and
+        // makes producers waiting for results look again.
         _connection.Restored += SignalJobsMayBeReady;
+        _connection.Restored += SignalAllResultWaiters;
     }
 
     /// <summary>
@@ -117,6 +119,12 @@ public sealed partial class RedisListJobQueue : JobQueueBase
     protected override async ValueTask DisposeAsyncCore()
     {
         _connection.Restored -= SignalJobsMayBeReady;
+        _connection.Restored -= SignalAllResultWaiters;
+        if (_done is not null)
+        {
+            await _done.UnsubscribeAsync().ConfigureAwait(false);
+        }
+
         if (_subscription is not null && _subscribedOn is { } multiplexer)
         {
             try
@@ -139,6 +147,8 @@ public sealed partial class RedisListJobQueue : JobQueueBase
     protected override void Dispose(bool disposing)
     {
         _connection.Restored -= SignalJobsMayBeReady;
+        _connection.Restored -= SignalAllResultWaiters;
+        _done?.Unsubscribe();
         if (_subscription is not null && _subscribedOn is { } multiplexer)
         {
             try

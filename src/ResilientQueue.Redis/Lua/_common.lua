@@ -12,6 +12,9 @@
 --   {rq:q}:started    hash    id -> the token of the lease whose handler has started (marked by the worker, shortly
 --                             after the start, unless the job's outcome came first); a lease that runs out unmarked
 --                             gets its attempt back (at most twice in a job's life: x field ur counts those refunds)
+--   {rq:q}:result:<id> string the result of a job completed by complete-5: byte 1 format version, bytes 2-9
+--                             completed at, 10-17 expires at (Unix ms, big-endian; the caller's clock decides expiry,
+--                             the key's TTL only collects it), then the value (see RedisResultCodec)
 -- The happy path (enqueue, fetch, ack) therefore runs batch commands (MSET, MGET, HMGET, HSET, DEL, ZADD, ZREM)
 -- once per batch instead of several commands per job.
 local prefix = string.sub(KEYS[1], 1, #KEYS[1] - 4)
@@ -20,6 +23,9 @@ local function xkey(id) return prefix .. 'x:' .. id end
 local function idemkey(k) return prefix .. 'idem:' .. k end
 local function turnkey(name) return prefix .. 'turn:' .. name end
 local function startedkey() return prefix .. 'started' end
+local function resultkey(id) return prefix .. 'result:' .. id end
+-- The channel of completions: the ids of jobs that completed with a result or failed for good, for waiting producers.
+local function donechannel() return prefix .. 'done' end
 
 -- The lease and attempts hashes always hold this field: its value is longer than Redis's hash-max-listpack-value
 -- (64 by default), so the hashes stay in hashtable encoding (O(1) per field) and are never emptied and recreated

@@ -22,6 +22,30 @@ local function leave_active(active, lease, ids)
   each_chunk('ZREM', active, ids)
 end
 
+-- Completes jobs whose lease was found current (ack, complete): they leave the active set, the depth falls, and each is
+-- deleted or, with a completed retention, kept (x field ct = now) among the newest `retention` completed.
+local function complete_jobs(meta, active, completed, lease, attempts, done, now, retention)
+  leave_active(active, lease, done)
+  redis.call('HINCRBY', meta, 'depth', -#done)
+  if retention == 0 then
+    delete_jobs(attempts, nil, done)
+    return
+  end
+  local seq = redis.call('HINCRBY', meta, 'cseq', #done) - #done
+  local members = {}
+  for j, id in ipairs(done) do
+    set_x(attempts, id, 'ct', now)
+    members[#members + 1] = fmt(seq + j); members[#members + 1] = id
+  end
+  each_chunk('ZADD', completed, members)
+  local over = redis.call('ZCARD', completed) - retention
+  if over > 0 then
+    local old = redis.call('ZRANGE', completed, 0, math.min(over, 1000) - 1)
+    delete_jobs(attempts, nil, old)
+    each_chunk('ZREM', completed, old)
+  end
+end
+
 -- The attempt count after a change (the job's x hash is written next, so the count carries its '+' flag).
 -- A refund of a lease that ran out before its handler started also counts, in the x hash, as one such refund.
 local function changed_attempts(a, change, id)

@@ -25,26 +25,5 @@ for i = 1, n do
   results[i] = current[i] and 1 or 0
   if current[i] then done[#done + 1] = ids[i] end
 end
-if #done == 0 then return results end
-
-leave_active(active, lease, done)
-redis.call('HINCRBY', meta, 'depth', -#done)
-if retention == 0 then
-  delete_jobs(attempts, nil, done)
-  return results
-end
-
-local seq = redis.call('HINCRBY', meta, 'cseq', #done) - #done
-local members = {}
-for j, id in ipairs(done) do
-  set_x(attempts, id, 'ct', now)
-  members[#members + 1] = fmt(seq + j); members[#members + 1] = id
-end
-each_chunk('ZADD', completed, members)
-local over = redis.call('ZCARD', completed) - retention
-if over > 0 then
-  local old = redis.call('ZRANGE', completed, 0, math.min(over, 1000) - 1)
-  delete_jobs(attempts, nil, old)
-  each_chunk('ZREM', completed, old)
-end
+if #done > 0 then complete_jobs(meta, active, completed, lease, attempts, done, now, retention) end
 return results

@@ -1,6 +1,7 @@
 --[[
   fetch-7: leases up to n jobs: promotes due delayed jobs (at most 1000), then pops the highest priorities first,
-  FIFO within one; each job's attempts += 1 and it gets a fencing token and a lease deadline.
+  FIFO within one; each job's attempts += 1 and it gets a fencing token and a lease deadline. A token is
+  `<fence>:<now ms>`: unique by the fence counter, and it tells when the lease was granted (ages-5 reads that).
 
   KEYS[1] meta      hash    {rq:q}:meta       paused flag, fence counter
   KEYS[2] ready     list    {rq:q}:ready      priority-0 ids (RPOP = head)
@@ -52,12 +53,13 @@ local fence = redis.call('HINCRBY', meta, 'fence', #ids) - #ids
 local out, extras = { 0 }, {}
 local tokens, counted, leased = { SENTINEL_FIELD, SENTINEL_VALUE }, { SENTINEL_FIELD, SENTINEL_VALUE }, {}
 local taken = 0
+local granted = ':' .. fmt(now)
 for i, id in ipairs(ids) do
   if envelopes[i] then
     taken = taken + 1
     local a, hasx = parse_attempts(counts[i])
     a = a + 1
-    local token = tostring(fence + i)
+    local token = fmt(fence + i) .. granted
     tokens[#tokens + 1] = id; tokens[#tokens + 1] = token
     counted[#counted + 1] = id; counted[#counted + 1] = hasx and (a .. '+') or a
     leased[#leased + 1] = deadline; leased[#leased + 1] = id

@@ -20,6 +20,8 @@
           attempt change (0 keep, 1 refund, 2 reset, 3 refund of a lease whose handler never started), failure ("TypeName: message", or "" for none),
           failure category, dead-letter reason, dead-letter category (ErrorCategory values)
 
+  Publishes the ids of the jobs dead-lettered or removed, space-separated, on the channel {rq:q}:done (producers waiting
+  for their results stop waiting).
   Returns {{r1 .. rn}, {trimmed...}}: ri = 1 applied, 0 not (lease lost, or renewed past expired-by; nothing changed
           for that job); trimmed lists dead-letter entries removed by the store's bounds as
           {id, "age"|"count", dead at (ms), dead reason}.
@@ -34,7 +36,7 @@ local channel = ARGV[4]
 local n = tonumber(ARGV[5])
 local FIELDS = 12
 
-local results, trimmed = {}, {}
+local results, trimmed, ended = {}, {}, {}
 local wake, died = false, false
 for i = 1, n do
   local base = 5 + (i - 1) * FIELDS
@@ -57,9 +59,11 @@ for i = 1, n do
         tonumber(ARGV[base + 7]), changed_attempts(a, tonumber(ARGV[base + 8]), id), now, ARGV[base + 11], tonumber(ARGV[base + 12]))
       wake = wake or w
       died = died or d
+      if d or tonumber(ARGV[base + 5]) == DEST_REMOVED then ended[#ended + 1] = id end
     end
   end
 end
 if died then trim_dead(meta, dead, attempts, max_entries, now - max_age, trimmed) end
 if wake then redis.call('PUBLISH', channel, '1') end
+if #ended > 0 then redis.call('PUBLISH', donechannel(), table.concat(ended, ' ')) end
 return { results, trimmed }

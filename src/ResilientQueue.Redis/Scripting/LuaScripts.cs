@@ -23,6 +23,7 @@ internal static class LuaScripts
     public static readonly RedisScript Enqueue = Load("enqueue-5");
     public static readonly RedisScript Fetch = Load("fetch-7");
     public static readonly RedisScript Ack = Load("ack-5");
+    public static readonly RedisScript Complete = Load("complete-5");
     public static readonly RedisScript Transition = Load("transition-8");
     public static readonly RedisScript Renew = Load("renew-3");
     public static readonly RedisScript Started = Load("started-2");
@@ -31,6 +32,7 @@ internal static class LuaScripts
     public static readonly RedisScript GetJob = Load("getjob-6");
     public static readonly RedisScript Status = Load("status-7");
     public static readonly RedisScript Peek = Load("peek-4");
+    public static readonly RedisScript Ages = Load("ages-5");
     public static readonly RedisScript Requeue = Load("requeue-6");
     public static readonly RedisScript Purge = Load("purge-3");
     public static readonly RedisScript DeadList = Load("deadlist-3");
@@ -39,7 +41,7 @@ internal static class LuaScripts
 
     /// <summary>Every script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, Ack, Transition, Renew, Started, Checkpoint, Expired, GetJob, Status, Peek, Requeue, Purge, DeadList, Turn, Clear];
+        [Enqueue, Fetch, Ack, Complete, Transition, Renew, Started, Checkpoint, Expired, GetJob, Status, Peek, Ages, Requeue, Purge, DeadList, Turn, Clear];
 
     /// <summary>The names of every embedded script file (without includes), to check none is left unused.</summary>
     public static IEnumerable<string> EmbeddedScriptNames =>

@@ -24,6 +24,8 @@ internal sealed class RedisKeys
         Attempts = Prefix + "attempts";
         NotifyChannelName = Prefix + "notify";
         NotifyChannel = RedisChannel.Literal(NotifyChannelName);
+        DoneChannelName = Prefix + "done";
+        DoneChannel = RedisChannel.Literal(DoneChannelName);
     }
 
     /// <summary><c>{rq:q}:</c> — the prefix of every key of the queue.</summary>
@@ -50,7 +52,7 @@ internal sealed class RedisKeys
     /// <summary>Sorted set of retained completed job ids scored by completion sequence (oldest first); the time is the job's <c>ct</c> field.</summary>
     public RedisKey Completed { get; }
 
-    /// <summary>Hash: job id → its current fencing token, only while the job is active.</summary>
+    /// <summary>Hash: job id → its current fencing token (<c>&lt;fence&gt;:&lt;granted at, Unix ms&gt;</c>), only while the job is active.</summary>
     public RedisKey Lease { get; }
 
     /// <summary>Hash: job id → attempts, as <c>n</c>, or <c>n+</c> when the job has an x hash.</summary>
@@ -61,6 +63,15 @@ internal sealed class RedisKeys
 
     /// <summary>The name of <see cref="NotifyChannel"/>, as the scripts receive it.</summary>
     public string NotifyChannelName { get; }
+
+    /// <summary>The pub/sub channel the scripts publish the ids of jobs to (space-separated) when they completed with a result or failed for good; <c>*</c> when every waiter should look again.</summary>
+    public RedisChannel DoneChannel { get; }
+
+    /// <summary>The name of <see cref="DoneChannel"/>, as the scripts derive it.</summary>
+    public string DoneChannelName { get; }
+
+    /// <summary><c>{rq:q}:result:&lt;id&gt;</c> — the result of one completed job, a string (see <c>RedisResultCodec</c>) with a TTL.</summary>
+    public RedisKey Result(string jobId) => Prefix + "result:" + jobId;
 
     /// <summary><c>{rq:q}:job:&lt;id&gt;</c> — the immutable envelope of one job, a string (see <c>RedisJobCodec</c>).</summary>
     public RedisKey Job(string jobId) => Prefix + "job:" + jobId;

@@ -87,6 +87,8 @@ public sealed partial class RedisStreamJobQueue
     /// <remarks>Clears the whole queue: the stream, its delayed enqueues and every group (the groups are created again by their next fetch).</remarks>
     protected override async ValueTask<long> ClearCoreAsync(int maxJobs, CancellationToken cancellationToken)
     {
+        // Read before the last step deletes the list of groups: their waiters are told to look again at the end.
+        RedisValue[] groups = await _redis.RunAsync(db => db.HashKeysAsync(_keys.Groups)).ConfigureAwait(false);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -100,18 +102,20 @@ public sealed partial class RedisStreamJobQueue
             {
                 await DeleteStringKeysAsync(cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _groupsDeclared, 0);
+                Volatile.Write(ref _resultGroupFound, 0);
+                await PublishLookAgainAsync(groups.Select(g => g.ToString()).Append(Group).Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
                 return 0;
             }
         }
     }
 
-    /// <summary>The queue's idempotency keys and its groups' turns: strings with a TTL that no structure lists.</summary>
+    /// <summary>The queue's idempotency keys and its groups' turns and results: strings with a TTL that no structure lists.</summary>
     private async Task DeleteStringKeysAsync(CancellationToken cancellationToken) =>
         await RedisKeySweeper.DeleteAsync(
             await _redis.Connection.GetAsync().ConfigureAwait(false),
             _redis.DatabaseIndex,
             _keys.Meta,
-            [_keys.Idempotency("*").ToString(), _keys.Prefix + "g:*:turn:*"],
+            [_keys.Idempotency("*").ToString(), _keys.Prefix + "g:*:turn:*", _keys.Prefix + "g:*:result:*"],
             cancellationToken).ConfigureAwait(false);
 
     private async Task<(Job Job, RedisResult[] Extra)?> ReadJobAsync(string jobId)

@@ -59,6 +59,9 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
         _keys = new RedisStreamKeys(name, _stream.Group);
         _channel = _keys.NotifyChannelName;
         _redis = new RedisScriptRunner(connection, disposesConnection, database, _keys.NotifyChannel, SignalJobsMayBeReady);
+
+        // Completions published while the connection was down are lost: producers waiting for results look again.
+        connection.Restored += SignalAllResultWaiters;
     }
 
     /// <summary>The consumer group this queue object reads as.</summary>
@@ -78,6 +81,8 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
     protected override async ValueTask DisposeAsyncCore()
     {
         await StopHousekeepingAsync().ConfigureAwait(false);
+        _redis.Connection.Restored -= SignalAllResultWaiters;
+        await UnsubscribeDoneAsync().ConfigureAwait(false);
         if (Volatile.Read(ref _consumerUsed) == 1 && _redis.Connection.Ready is not null)
         {
             try
@@ -94,7 +99,12 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
     }
 
     /// <inheritdoc />
-    protected override void Dispose(bool disposing) => _redis.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        _redis.Connection.Restored -= SignalAllResultWaiters;
+        _done?.Unsubscribe();
+        _redis.Dispose();
+    }
 
     private Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args) => _redis.EvalAsync(script, keys, args);
 

@@ -29,6 +29,7 @@ internal sealed class RedisStreamKeys
         Dead = GroupPrefix + "dead";
         Completed = GroupPrefix + "completed";
         NotifyChannelName = Prefix + "notify";
+        DoneChannel = DoneChannelOf(Prefix, group);
         NotifyChannel = RedisChannel.Literal(NotifyChannelName);
     }
 
@@ -82,6 +83,15 @@ internal sealed class RedisStreamKeys
 
     /// <summary>The name of <see cref="NotifyChannel"/>, as the scripts receive it.</summary>
     public string NotifyChannelName { get; }
+
+    /// <summary>The group's pub/sub channel of completions, <c>{rq:q}:g:&lt;group&gt;:done</c>: the ids of the group's jobs that completed with a result or failed for good (or <c>*</c>: look again, all), for waiting producers.</summary>
+    public RedisChannel DoneChannel { get; }
+
+    /// <summary><c>{rq:q}:g:&lt;group&gt;:result:&lt;id&gt;</c> — the group's stored result of a job (<see cref="Lists.RedisResultCodec"/>), a string with a TTL.</summary>
+    public RedisKey Result(string jobId) => GroupPrefix + "result:" + jobId;
+
+    /// <summary>The done channel of any group of the queue whose keys start with <paramref name="prefix"/> (<c>{rq:q}:</c>).</summary>
+    public static RedisChannel DoneChannelOf(string prefix, string group) => RedisChannel.Literal(prefix + "g:" + group + ":done");
 
     /// <summary><c>{rq:q}:idem:&lt;key&gt;</c> — an idempotency key, shared by the groups.</summary>
     public RedisKey Idempotency(string key) => Prefix + "idem:" + key;

@@ -17,6 +17,7 @@ internal static class StreamScripts
     public static readonly RedisScript Enqueue = Load("xenqueue-5");
     public static readonly RedisScript Fetch = Load("xfetch-11");
     public static readonly RedisScript Ack = Load("xack-7");
+    public static readonly RedisScript Complete = Load("xcomplete-7");
     public static readonly RedisScript Transition = Load("xtransition-9");
     public static readonly RedisScript Requeue = Load("xrequeue-9");
     public static readonly RedisScript Expired = Load("xexpired-6");
@@ -30,7 +31,7 @@ internal static class StreamScripts
 
     /// <summary>Every stream script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, Ack, Transition, Requeue, Expired, GetJob, Status, Peek, Depth, Groups, Trim, Clear];
+        [Enqueue, Fetch, Ack, Complete, Transition, Requeue, Expired, GetJob, Status, Peek, Depth, Groups, Trim, Clear];
 
     /// <summary>The names of every embedded stream script file (without includes), to check none is left unused.</summary>
     public static IEnumerable<string> EmbeddedScriptNames =>

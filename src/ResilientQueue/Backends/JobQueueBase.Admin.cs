@@ -22,6 +22,15 @@ public abstract partial class JobQueueBase
     }
 
     /// <inheritdoc />
+    public ValueTask<QueueAges?> GetAgesAsync(int maxActive = JobQueueOptions.MaxStepWork, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxActive, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxActive, JobQueueOptions.MaxStepWork);
+        return GetAgesCoreAsync(maxActive, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask PauseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -90,6 +99,7 @@ public abstract partial class JobQueueBase
             long step = await ClearCoreAsync(JobQueueOptions.MaxStepWork, cancellationToken).ConfigureAwait(false);
             if (step == 0)
             {
+                SignalAllResultWaiters(); // their jobs and results are gone: they find nothing and say so
                 return removed;
             }
 
@@ -107,6 +117,17 @@ public abstract partial class JobQueueBase
     /// <param name="cancellationToken">Cancels the step before it starts.</param>
     /// <returns>The status.</returns>
     protected abstract ValueTask<QueueStatus> GetStatusCoreAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads the oldest ready job's availability time and the fetch time of up to <paramref name="maxActive"/> active
+    /// jobs (those whose lease runs out first) in one step. The default returns <see langword="null"/>: the backend does
+    /// not record fetch times, and the age gauges and histogram stay silent for its queues.
+    /// </summary>
+    /// <param name="maxActive">The most active jobs (checked: 1 to <see cref="JobQueueOptions.MaxStepWork"/>).</param>
+    /// <param name="cancellationToken">Cancels the step before it starts.</param>
+    /// <returns>The ages, or <see langword="null"/>.</returns>
+    protected virtual ValueTask<QueueAges?> GetAgesCoreAsync(int maxActive, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<QueueAges?>(null);
 
     /// <summary>Sets or clears the paused flag; resuming also wakes the backend's waiting consumers (the base wakes this process's).</summary>
     /// <param name="paused">The flag.</param>

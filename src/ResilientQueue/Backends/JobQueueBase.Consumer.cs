@@ -19,7 +19,9 @@ public abstract partial class JobQueueBase
     {
         cancellationToken.ThrowIfCancellationRequested();
         JobArguments.Leases(leases);
-        return ToLeaseResults(await AckCoreAsync(leases, Now(), cancellationToken).ConfigureAwait(false));
+        IReadOnlyList<bool> applied = await AckCoreAsync(leases, Now(), cancellationToken).ConfigureAwait(false);
+        SignalAcknowledged(leases, applied);
+        return ToLeaseResults(applied);
     }
 
     /// <inheritdoc />
@@ -158,6 +160,7 @@ public abstract partial class JobQueueBase
     {
         TransitionBatchResult result = await ApplyCoreAsync(transitions, now, cancellationToken).ConfigureAwait(false);
         ReportTrims(result.Trimmed);
+        SignalEndedJobs(transitions, result.Applied);
         return result;
     }
 

@@ -19,4 +19,11 @@ public interface IJobQueueProvider
     /// <exception cref="ArgumentException">The name is invalid.</exception>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The queue's options are invalid.</exception>
     IJobQueue GetQueue(string queueName);
+
+    /// <summary>
+    /// The queues this app names in its configuration: those with a handler (<c>AddHandler</c>) and those observed by
+    /// the metrics sampler (<see cref="Telemetry.QueueMetricsOptions.Queues"/>), in ordinal order without repeats.
+    /// Dashboards list these. The default implementation knows none.
+    /// </summary>
+    IReadOnlyList<string> ConfiguredQueues => [];
 }

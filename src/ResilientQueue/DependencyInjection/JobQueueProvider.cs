@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ResilientQueue.Serialization;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.DependencyInjection;
 
@@ -8,10 +9,13 @@ namespace ResilientQueue.DependencyInjection;
 /// serializer registered in DI, so producers and the worker agree), disposed with the container (synchronously or
 /// asynchronously). A creation that fails (invalid options) is not cached: the next call tries again.
 /// </summary>
-internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor<JobQueueOptions> options, IJobSerializer serializer) : IJobQueueProvider, IDisposable, IAsyncDisposable
+internal sealed class JobQueueProvider(IJobQueueFactory factory, IOptionsMonitor<JobQueueOptions> options, IJobSerializer serializer, HandledQueues handled, IOptions<QueueMetricsOptions> observed) : IJobQueueProvider, IDisposable, IAsyncDisposable
 {
     private readonly Dictionary<string, IJobQueue> _queues = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+
+    public IReadOnlyList<string> ConfiguredQueues =>
+        [.. handled.Queues.Concat(observed.Value.Queues).Where(QueueNames.IsValid).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     public IJobQueue GetQueue(string queueName)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ResilientQueue.Processing;
 using ResilientQueue.Reaping;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.DependencyInjection;
 
@@ -26,6 +27,15 @@ internal sealed class JobWorkerOptionsValidator : IValidateOptions<JobWorkerOpti
 internal sealed class StaleJobReaperOptionsValidator : IValidateOptions<StaleJobReaperOptions>
 {
     public ValidateOptionsResult Validate(string? name, StaleJobReaperOptions options)
+    {
+        return OptionsProblems.Result(string.Empty, options.Problems());
+    }
+}
+
+/// <summary>Validates the metrics sampler's options at start-up.</summary>
+internal sealed class QueueMetricsOptionsValidator : IValidateOptions<QueueMetricsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, QueueMetricsOptions options)
     {
         return OptionsProblems.Result(string.Empty, options.Problems());
     }

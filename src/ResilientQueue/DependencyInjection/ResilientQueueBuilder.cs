@@ -9,11 +9,12 @@ using ResilientQueue.Processing;
 using ResilientQueue.Reaping;
 using ResilientQueue.Recovery;
 using ResilientQueue.Serialization;
+using ResilientQueue.Telemetry;
 
 namespace ResilientQueue.DependencyInjection;
 
 /// <summary>Configures ResilientQueue in a service collection: the backend, per-queue options, error rules and handlers.</summary>
-public sealed class ResilientQueueBuilder
+public sealed partial class ResilientQueueBuilder
 {
     private readonly HashSet<string> _handledQueues;
 
@@ -96,6 +97,41 @@ public sealed class ResilientQueueBuilder
     }
 
     /// <summary>
+    /// Samples every queue with a handler in this app (and <see cref="QueueMetricsOptions.Queues"/>) in the background,
+    /// every <see cref="QueueMetricsOptions.Interval"/>, for the observable instruments: depth by state, stale leases,
+    /// the oldest ready and active ages, the processing-age histogram and the backpressure level (docs/telemetry.md).
+    /// A process that runs no worker observes queues by name this way. Scrapes read the last sample and never wait for
+    /// the backend. Safe to call more than once.
+    /// </summary>
+    /// <param name="configure">Changes the sampler's options; validated at start-up.</param>
+    /// <returns>This builder.</returns>
+    public ResilientQueueBuilder AddQueueMetrics(Action<QueueMetricsOptions>? configure = null)
+    {
+        OptionsBuilder<QueueMetricsOptions> options = Services.AddOptions<QueueMetricsOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (Services.Any(d => d.ServiceType == typeof(MetricsMarker)))
+        {
+            return this;
+        }
+
+        Services.AddSingleton<MetricsMarker>();
+        options.ValidateOnStart();
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueMetricsOptions>, QueueMetricsOptionsValidator>());
+        Services.AddSingleton<IHostedService>(sp =>
+        {
+            QueueMetricsOptions o = sp.GetRequiredService<IOptions<QueueMetricsOptions>>().Value;
+            IJobQueueProvider provider = sp.GetRequiredService<IJobQueueProvider>();
+            IJobQueue[] queues = provider.ConfiguredQueues.Select(provider.GetQueue).ToArray();
+            return new QueueMetricsSampler(queues, o, sp.GetRequiredService<TimeProvider>(), Loggers.Of(sp).CreateLogger("ResilientQueue.Metrics"));
+        });
+        return this;
+    }
+
+    /// <summary>
     /// Runs <typeparamref name="THandler"/> on the jobs of <paramref name="queueName"/> in a hosted worker. The handler is
     /// resolved from a new scope for every job (registered as scoped unless already registered). One handler per queue.
     /// </summary>
@@ -147,4 +183,7 @@ public sealed class ResilientQueueBuilder
 
     /// <summary>Marks that the reaper's hosted service is registered.</summary>
     private sealed class ReaperMarker;
+
+    /// <summary>Marks that the metrics sampler's hosted service is registered.</summary>
+    private sealed class MetricsMarker;
 }

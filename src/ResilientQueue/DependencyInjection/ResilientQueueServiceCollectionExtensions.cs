@@ -46,9 +46,4 @@ public static class ResilientQueueServiceCollectionExtensions
         return registry;
     }
 
-    /// <summary>The queues that already have a handler, shared by every call of <see cref="AddResilientQueue"/> on one collection.</summary>
-    private sealed class HandledQueues
-    {
-        public HashSet<string> Queues { get; } = new(StringComparer.Ordinal);
-    }
 }

@@ -13,7 +13,9 @@ namespace ResilientQueue.Errors;
 /// <see cref="HttpClient.Timeout"/>), Redis connection errors and HTTP 5xx (a 503 too: an
 /// <see cref="HttpRequestException"/> does not carry the Retry-After that would make it RateLimited) →
 /// <see cref="ErrorCategory.Transient"/>, and so is a full queue the handler enqueues into
-/// (<see cref="Backpressure.QueueFullException"/>, <see cref="Backpressure.QueueFullTimeoutException"/>); JSON, format and validation errors → <see cref="ErrorCategory.Validation"/>;
+/// (<see cref="Backpressure.QueueFullException"/>, <see cref="Backpressure.QueueFullTimeoutException"/>) or a downstream
+/// job's result that did not come in time (<see cref="Results.JobResultTimeoutException"/>); JSON, format and validation
+/// errors, and a handler's result over the size limit (<see cref="Results.JobResultTooLargeException"/>) → <see cref="ErrorCategory.Validation"/>;
 /// database errors → <see cref="ErrorCategory.Database"/>; anything else → <see cref="ErrorCategory.Unknown"/>.
 /// An <see cref="AggregateException"/> with one inner exception is classified by that exception.
 /// </summary>
@@ -64,6 +66,8 @@ public sealed class DefaultErrorClassifier : IErrorClassifier
         HttpRequestException { StatusCode: null } => new(ErrorCategory.Transient),
         SocketException or TimeoutException or IOException => new(ErrorCategory.Transient),
         Backpressure.QueueFullException or Backpressure.QueueFullTimeoutException => new(ErrorCategory.Transient), // a downstream queue full: try again later
+        Results.JobResultTimeoutException => new(ErrorCategory.Transient), // a downstream job's result did not come in time
+        Results.JobResultTooLargeException => new(ErrorCategory.Validation), // the same input would give the same result again
         OperationCanceledException => new(ErrorCategory.Transient), // not the worker's own token: a timeout inside the handler
         JsonException or FormatException or InvalidDataException or ValidationException => new(ErrorCategory.Validation),
         DbException { IsTransient: true } => new(ErrorCategory.Transient),

@@ -24,6 +24,35 @@ public sealed partial class InMemoryJobQueue
     }
 
     /// <inheritdoc />
+    protected override ValueTask<QueueAges?> GetAgesCoreAsync(int maxActive, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            DateTimeOffset? oldestReady = null;
+            foreach (LinkedList<Entry> list in _ready)
+            {
+                if (list.First is { } head && (oldestReady is null || head.Value.AvailableAt < oldestReady))
+                {
+                    oldestReady = head.Value.AvailableAt;
+                }
+            }
+
+            var active = new List<DateTimeOffset>(Math.Min(maxActive, _active.Count));
+            foreach (Entry entry in _active)
+            {
+                if (active.Count == maxActive)
+                {
+                    break;
+                }
+
+                active.Add(entry.LeasedAt!.Value);
+            }
+
+            return ValueTask.FromResult<QueueAges?>(new QueueAges(oldestReady, active, _active.Count > active.Count));
+        }
+    }
+
+    /// <inheritdoc />
     protected override ValueTask SetPausedCoreAsync(bool paused, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -109,6 +138,7 @@ public sealed partial class InMemoryJobQueue
             _idempotency.Clear();
             _idempotencyExpiry.Clear();
             _turns.Clear();
+            ClearResults();
             _paused = false;
             _deadTrimmed = 0;
             return ValueTask.FromResult(0L);

@@ -35,6 +35,9 @@ public sealed partial class InMemoryJobQueue
 
         public DateTimeOffset? LeaseExpiresAt { get; set; }
 
+        /// <summary>When the current lease was granted (the attempt's fetch); <see langword="null"/> unless active.</summary>
+        public DateTimeOffset? LeasedAt { get; set; }
+
         public string? LastError { get; private set; }
 
         public ErrorCategory? LastErrorCategory { get; private set; }

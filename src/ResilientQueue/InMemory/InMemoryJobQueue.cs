@@ -135,6 +135,7 @@ public sealed partial class InMemoryJobQueue : JobQueueBase
                     entry.Attempts++;
                     entry.Token = (++_fence).ToString(CultureInfo.InvariantCulture);
                     entry.LeaseExpiresAt = leaseExpiresAt;
+                    entry.LeasedAt = now;
                     _active.Add(entry); // after LeaseExpiresAt is set: it is the sort key
                     leased.Add(new LeasedJob(entry.Snapshot(Name), new JobLease(entry.Id, entry.Token, leaseExpiresAt, entry.Attempts, entry.MaxAttempts)));
                 }
@@ -349,6 +350,7 @@ public sealed partial class InMemoryJobQueue : JobQueueBase
         entry.Token = null;
         entry.StartedToken = null;
         entry.LeaseExpiresAt = null;
+        entry.LeasedAt = null;
         SignalRoomMayBeAvailable(); // the depth may fall: producers waiting for room try again (atomically)
     }
 

@@ -74,4 +74,17 @@ public sealed class JobContext<TPayload>
 
         Checkpoint = bytes;
     }
+
+    /// <summary>Keeps a result handler's result for the completion the worker writes: serialized with the queue's serializer, its size checked.</summary>
+    /// <exception cref="Results.JobResultTooLargeException">The serialized result is larger than the queue's <see cref="Results.JobResultOptions.MaxBytes"/>: the job fails with it.</exception>
+    internal void SetResult<TResult>(TResult result)
+    {
+        byte[] bytes = _serializer.Serialize(result);
+        if (_queue is Backends.JobQueueBase { MaxResultBytes: int limit } && bytes.Length > limit)
+        {
+            throw new Results.JobResultTooLargeException(_queue.Name, JobId, bytes.Length, limit);
+        }
+
+        _tracked.Result = bytes;
+    }
 }

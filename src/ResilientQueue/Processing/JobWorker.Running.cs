@@ -215,10 +215,11 @@ internal sealed partial class JobWorker<THandler, TPayload>
                 permit?.Record(outcome == HandlerOutcome.Completed ? ConcurrencyOutcome.Success : ConcurrencyOutcome.Drop, ran);
                 break;
             case HandlerOutcome.HandlerUnavailable when error is not null:
-                string reason = $"its handler {typeof(THandler).Name} cannot be created: {error.Message}";
+                Type handlerType = HandlerTypes.Registered(typeof(THandler));
+                string reason = $"its handler {handlerType.Name} cannot be created: {error.Message}";
                 _state.Aborted(reason);
                 _aborted.Cancel();
-                WorkerLog.HandlerUnavailable(_logger, error, _queue.Name, typeof(THandler).FullName ?? typeof(THandler).Name, error.Message);
+                WorkerLog.HandlerUnavailable(_logger, error, _queue.Name, handlerType.FullName ?? handlerType.Name, error.Message);
                 activity?.SetStatus(ActivityStatusCode.Error, reason);
                 await ReleaseAllAsync([job], CancellationToken.None).ConfigureAwait(false);
                 break;

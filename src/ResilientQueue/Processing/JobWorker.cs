@@ -201,7 +201,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         catch (Exception ex)
         {
             throw new InvalidOperationException(
-                $"The handler {typeof(THandler).FullName} of queue '{_queue.Name}' cannot be created: {ex.Message} Register what it needs in the service collection (its constructor's parameters), or make its constructor not throw.",
+                $"The handler {HandlerTypes.Registered(typeof(THandler)).FullName} of queue '{_queue.Name}' cannot be created: {ex.Message} Register what it needs in the service collection (its constructor's parameters), or make its constructor not throw.",
                 ex);
         }
     }

@@ -38,6 +38,7 @@ internal sealed partial class StaleJobReaper(IReadOnlyList<IJobQueue> queues, St
                 }
                 catch (Exception ex)
                 {
+                    ResilientQueueTelemetry.RecordReaperRun(queue.Name, failed: true);
                     LogReapFailed(logger, ex, queue.Name);
                 }
             }
@@ -87,6 +88,7 @@ internal sealed partial class StaleJobReaper(IReadOnlyList<IJobQueue> queues, St
             }
         }
 
+        ResilientQueueTelemetry.RecordReaperRun(queue.Name, failed: false);
         return total;
     }
 

@@ -46,9 +46,48 @@ public static class ResilientQueueTelemetry
 
     internal static readonly Counter<long> Deferred = Meter.CreateCounter<long>("resilientqueue.jobs.deferred", "{job}", "Jobs put back without spending an attempt because their concurrency partition was at its limit.");
 
-    internal static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram<double>("resilientqueue.job.duration", "s", "How long handlers ran, by outcome.");
+    /// <summary>Bucket bounds (seconds) of <c>resilientqueue.job.duration</c>: 5 ms to 10 minutes.</summary>
+    internal static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-    internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("resilientqueue.job.queue_wait", "s", "From when a job became available to when a worker started it.");
+    /// <summary>Bucket bounds (seconds) of <c>resilientqueue.job.queue_wait</c>: 5 ms to 1 hour.</summary>
+    internal static readonly double[] QueueWaitBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600, 1800, 3600];
+
+    /// <summary>Bucket bounds (seconds) of <c>resilientqueue.job.processing_age</c>: 30 s to 10 minutes, and finer below.</summary>
+    internal static readonly double[] ProcessingAgeBuckets = [1, 5, 10, 30, 60, 120, 180, 300, 600];
+
+    internal static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram(
+        "resilientqueue.job.duration", "s", "How long handlers ran, by outcome.", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+    internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram(
+        "resilientqueue.job.queue_wait", "s", "From when a job became available to when a worker started it.", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = QueueWaitBuckets });
+
+    internal static readonly Histogram<double> ProcessingAge = Meter.CreateHistogram(
+        "resilientqueue.job.processing_age", "s", "How long each active job had been running at each sample of an observed queue (at most QueueMetricsOptions.MaxActiveSampled jobs per sample).", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ProcessingAgeBuckets });
+
+    internal static readonly Counter<long> ReaperRuns = Meter.CreateCounter<long>("resilientqueue.reaper.runs", "{run}", "Reaper passes over a queue whose turn this process claimed and that completed (whether or not they took a job back).");
+
+    internal static readonly Counter<long> ReaperFailures = Meter.CreateCounter<long>("resilientqueue.reaper.failures", "{run}", "Reaper passes over a queue that failed (the backend threw); the next interval tries again.");
+
+    /// <summary>The last sample of each observed queue (<see cref="QueueMetricsSampler"/>), for the stale and age gauges.</summary>
+    internal static readonly ConcurrentDictionary<string, QueueSample> LastSample = new(StringComparer.Ordinal);
+
+    internal static readonly ObservableGauge<long> Stale = Meter.CreateObservableGauge(
+        "resilientqueue.queue.stale",
+        () => LastSample.Select(static p => new Measurement<long>(p.Value.Stale, Queue(p.Key))),
+        "{job}",
+        "Active jobs whose lease has run out and that no reaper has taken back yet, at the last sample of each observed queue (counted up to 1,000).");
+
+    internal static readonly ObservableGauge<double> OldestReadyAge = Meter.CreateObservableGauge(
+        "resilientqueue.queue.oldest_ready_age",
+        () => LastSample.Where(static p => p.Value.OldestReadyAge is not null).Select(static p => new Measurement<double>(p.Value.OldestReadyAge!.Value, Queue(p.Key))),
+        "s",
+        "How long the ready job that has waited longest has been available, at the last sample of each observed queue (0 when none is ready).");
+
+    internal static readonly ObservableGauge<double> OldestActiveAge = Meter.CreateObservableGauge(
+        "resilientqueue.queue.oldest_active_age",
+        () => LastSample.Where(static p => p.Value.OldestActiveAge is not null).Select(static p => new Measurement<double>(p.Value.OldestActiveAge!.Value, Queue(p.Key))),
+        "s",
+        "How long the longest-running active job had been running, at the last sample of each observed queue (0 when none is active).");
 
     internal static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>("resilientqueue.jobs.in_flight", "{job}", "Jobs whose handler is running.");
 
@@ -59,7 +98,7 @@ public static class ResilientQueueTelemetry
         "resilientqueue.queue.depth",
         ObserveDepth,
         "{job}",
-        "Jobs in each state of each queue a worker in this process consumes (read every StatusInterval).");
+        "Jobs in each state of each queue a worker in this process consumes (read every StatusInterval) or the metrics sampler observes (read every QueueMetricsOptions.Interval).");
 
     /// <summary>The adaptive limiters with a name, for the limit and in-flight gauges.</summary>
     internal static readonly ConcurrentDictionary<Concurrency.AdaptiveConcurrencyLimiter, string> Limiters = new();
@@ -84,6 +123,8 @@ public static class ResilientQueueTelemetry
     internal static readonly Counter<long> ConcurrencyRejections = Meter.CreateCounter<long>("resilientqueue.concurrency.rejections", "{request}", "Requests a named adaptive limiter rejected (no permit and no room to wait).");
 
     internal static KeyValuePair<string, object?> Queue(string queue) => new(QueueTag, queue);
+
+    internal static void RecordReaperRun(string queue, bool failed) => (failed ? ReaperFailures : ReaperRuns).Add(1, Queue(queue));
 
     private static IEnumerable<Measurement<long>> ObserveDepth()
     {

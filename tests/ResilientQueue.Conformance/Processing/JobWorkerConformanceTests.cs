@@ -57,8 +57,12 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
     }
 
     /// <summary>Builds the services with one worker on <see cref="QueueName"/> and starts it; returns the producer's view of the queue.</summary>
-    protected async Task<IJobQueue> StartAsync<THandler>(Action<JobWorkerOptions>? worker = null, Action<ResilientQueueBuilder>? builder = null, bool start = true)
-        where THandler : class, IJobHandler<Msg>
+    protected Task<IJobQueue> StartAsync<THandler>(Action<JobWorkerOptions>? worker = null, Action<ResilientQueueBuilder>? builder = null, bool start = true)
+        where THandler : class, IJobHandler<Msg> =>
+        StartWithAsync((b, configure) => b.AddHandler<THandler, Msg>(QueueName, configure), worker, builder, start);
+
+    /// <summary>Builds the services with the one worker <paramref name="addHandler"/> adds on <see cref="QueueName"/> (given the tests' worker options) and starts it.</summary>
+    protected async Task<IJobQueue> StartWithAsync(Action<ResilientQueueBuilder, Action<JobWorkerOptions>> addHandler, Action<JobWorkerOptions>? worker, Action<ResilientQueueBuilder>? builder, bool start)
     {
         var services = new ServiceCollection();
         services.AddSingleton(Probe);
@@ -66,7 +70,7 @@ public abstract partial class JobWorkerConformanceTests : IAsyncLifetime
         services.AddHealthChecks();
         ResilientQueueBuilder b = services.AddResilientQueue();
         UseBackend(b, services);
-        b.AddHandler<THandler, Msg>(QueueName, o =>
+        addHandler(b, o =>
         {
             o.PollInterval = TimeSpan.FromMilliseconds(50);
             o.Backoff = new BackoffPolicy(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), jitterRatio: 0);

@@ -6,7 +6,10 @@ namespace ResilientQueue.Packaging.Tests.Infrastructure;
 /// </summary>
 public sealed class PackedPackages : IDisposable
 {
-    public static readonly string[] Projects = ["ResilientQueue", "ResilientQueue.Redis", "ResilientQueue.Cli"];
+    public static readonly string[] Projects = ["ResilientQueue", "ResilientQueue.Redis", "ResilientQueue.AspNetCore", "ResilientQueue.Cli"];
+
+    /// <summary>The projects the tool's pack builds (it references them): their packs reuse that build.</summary>
+    private static readonly string[] BuiltByTheTool = ["ResilientQueue", "ResilientQueue.Redis"];
 
     private readonly Dictionary<string, string> _logs = new(StringComparer.Ordinal);
 
@@ -21,11 +24,12 @@ public sealed class PackedPackages : IDisposable
         string? commitBefore = Repository.HeadCommit();
         string? versionBefore = Repository.UntaggedVersion();
 
-        // The tool first: its pack restores and builds all three projects (as dotnet pack builds them); the libraries'
-        // packs then reuse that build (--no-restore --no-build) instead of checking it again, which halves the time.
+        // The tool first: its pack restores and builds the core, Redis and the tool (as dotnet pack builds them); those
+        // libraries' packs then reuse that build (--no-restore --no-build) instead of checking it again, which halves the
+        // time. The dashboard package is not part of the tool, so its pack builds it.
         foreach (string project in Projects.Reverse())
         {
-            string[] reuse = project == Projects[^1] ? [] : ["--no-restore", "--no-build"];
+            string[] reuse = BuiltByTheTool.Contains(project) ? ["--no-restore", "--no-build"] : [];
             _logs[project] = Dotnet.Run(
                 Path.Combine(Root, project + ".log"),
                 ["pack", Repository.PathOf($"src/{project}/{project}.csproj"), "--artifacts-path", ArtifactsPath, "--output", PackagesPath, .. reuse]);

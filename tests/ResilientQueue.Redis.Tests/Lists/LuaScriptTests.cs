@@ -123,6 +123,7 @@ public sealed partial class LuaScriptTests
             ["idemkey"] = LuaScriptHeader.PrefixPlaceholder + "idem:<key>",
             ["turnkey"] = LuaScriptHeader.PrefixPlaceholder + "turn:<name>",
             ["startedkey"] = LuaScriptHeader.PrefixPlaceholder + "started",
+            ["resultkey"] = LuaScriptHeader.PrefixPlaceholder + "result:<id>",
         };
         var functions = CommonFunctions();
         var called = new HashSet<string>(StringComparer.Ordinal);

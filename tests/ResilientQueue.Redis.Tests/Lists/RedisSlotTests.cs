@@ -8,6 +8,7 @@ using ResilientQueue.Recovery;
 using ResilientQueue.Redis.Lists;
 using ResilientQueue.Redis.Scripting;
 using ResilientQueue.Redis.Tests.Infrastructure;
+using ResilientQueue.Results;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -26,6 +27,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
     private const string QueueName = "orders:eu-1.v2#0";
     private const string Prefix = "{rq:" + QueueName + "}:";
     private const string NotifyChannel = Prefix + "notify";
+    private const string DoneChannel = Prefix + "done";
 
     /// <summary>The fewest distinct commands (by name) a life cycle must have had checked, so no test passes vacuously.</summary>
     private const int MinDistinctCommands = 20;
@@ -183,9 +185,9 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
                 luaCommands++;
                 if (KeylessCommands.Contains(command.Name))
                 {
-                    if (command.Name == "PUBLISH" && command.Text(1) != NotifyChannel)
+                    if (command.Name == "PUBLISH" && command.Text(1) is not (NotifyChannel or DoneChannel))
                     {
-                        problems.Add($"{script.Name}: {Describe(command)} publishes to '{command.Text(1)}', not '{NotifyChannel}'");
+                        problems.Add($"{script.Name}: {Describe(command)} publishes to '{command.Text(1)}', not '{NotifyChannel}' or '{DoneChannel}'");
                     }
 
                     continue;
@@ -220,7 +222,7 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task EveryPubSubCommand_FullLifeCycle_UsesOnlyTheQueueNotifyChannel()
+    public async Task EveryPubSubCommand_FullLifeCycle_UsesOnlyTheQueuesNotifyAndDoneChannels()
     {
         var capture = await CaptureLifeCycleAsync();
         if (capture is null)
@@ -239,7 +241,9 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
         pubSub.Should().Contain(command => command.Name == "PUBLISH" && command.FromLua, "scripts wake consumers");
         pubSub.Should().Contain(command => command.Name == "PUBLISH" && !command.FromLua, "ResumeAsync wakes consumers");
         pubSub.Should().Contain(command => command.Name == "SUBSCRIBE", "WaitForJobsAsync subscribes");
-        pubSub.Should().OnlyContain(command => command.Arguments.Count >= 2 && command.Text(1) == NotifyChannel);
+        pubSub.Should().Contain(command => command.Name == "PUBLISH" && command.FromLua && command.Text(1) == DoneChannel, "scripts tell producers of completed and failed jobs");
+        pubSub.Should().Contain(command => command.Name == "SUBSCRIBE" && command.Text(1) == DoneChannel, "WaitForResultAsync subscribes");
+        pubSub.Should().OnlyContain(command => command.Arguments.Count >= 2 && (command.Text(1) == NotifyChannel || command.Text(1) == DoneChannel));
     }
 
     [Fact]
@@ -338,6 +342,11 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
             new JobFailure(leased["once"], error, RecoveryDecision.Retry(TimeSpan.Zero)),
         ])).Should().OnlyContain(result => result.IsApplied);
 
+        // Ages: the next job of each priority (released and retried jobs are ready) and the one active job's fetch time.
+        QueueAges ages = (await queue.GetAgesAsync())!;
+        ages.ActiveSince.Should().ContainSingle("\"p3-delayed\" is the only job still leased");
+        ages.OldestReadySince.Should().NotBeNull();
+
         // Reap: "p3-delayed" is the only job still leased; its lease runs out and, with attempts left, it is requeued
         // (a dry run first). ("once" spent its single attempt, so its retry dead-lettered it, trimming the store.)
         time.Advance(Lease + TimeSpan.FromSeconds(1));
@@ -405,7 +414,15 @@ public sealed class RedisSlotTests(RedisServerFixture redis, ITestOutputHelper o
         (await queue.AckManyAsync([last[0].Lease])).Should().Equal(LeaseResult.Succeeded);
         (await queue.GetStatusAsync()).Depth.Should().Be(0);
 
-        // Clear: ready, delayed and leased jobs all go, and so do the idempotency keys and the paused flag.
+        // Request–reply: a job completed with its result (complete-5), the result read, and a wait for it, which
+        // subscribes to the done channel. (It is now the one completed job the retention of 1 keeps.)
+        var asked = await queue.EnqueueAsync(Payload("question"));
+        LeasedJob answering = (await queue.FetchAsync(1, Lease)).Should().ContainSingle().Subject;
+        (await queue.CompleteAsync(answering.Lease, Payload("answer"))).Should().Be(LeaseResult.Succeeded);
+        (await queue.GetResultAsync(asked.JobId)).Should().NotBeNull();
+        (await queue.WaitForResultAsync(asked.JobId, TimeSpan.FromSeconds(1))).JobId.Should().Be(asked.JobId);
+
+        // Clear: ready, delayed and leased jobs all go, and so do the idempotency keys, the results and the paused flag.
         await queue.EnqueueManyAsync([new JobSubmission(Payload("c1"), new EnqueueOptions { IdempotencyKey = "c1" }), new JobSubmission(Payload("c2"), new EnqueueOptions { Delay = TimeSpan.FromMinutes(1) }), new JobSubmission(Payload("c3"))]);
         LeasedJob held = (await queue.FetchAsync(1, Lease)).Single();
         await queue.PauseAsync();

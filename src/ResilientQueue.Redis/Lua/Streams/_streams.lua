@@ -200,3 +200,34 @@ local function forget(attempts, ids, counts)
   if #keys > 0 then each_chunk('DEL', nil, keys) end
   each_chunk('HDEL', attempts, ids)
 end
+
+-- Completes jobs of the group whose lease was found current (ack, complete): their leases end, and each is forgotten
+-- (its stream entry acknowledged) or, with a completed retention, kept among the newest `retention` completed with
+-- the group's own copy of its envelope (its entry acknowledged too, so the stream can be trimmed past it).
+local function complete_group_jobs(gmeta, stream, entries, active, completed, lease, attempts, group, done, now, retention)
+  leave_active(active, lease, done)
+  if retention == 0 then
+    local counts = redis.call('HMGET', attempts, unpack(done))
+    ack_entries(stream, entries, group, done)
+    forget(attempts, done, counts)
+    return
+  end
+  local seq = redis.call('HINCRBY', gmeta, 'cseq', #done) - #done
+  local members, kept = {}, {}
+  for _, id in ipairs(done) do
+    if detach(stream, entries, attempts, group, id) then
+      set_x(attempts, id, 'ct', now)
+      kept[#kept + 1] = id
+      members[#members + 1] = fmt(seq + #kept); members[#members + 1] = id
+    else
+      forget(attempts, { id }, { redis.call('HGET', attempts, id) })
+    end
+  end
+  if #members > 0 then each_chunk('ZADD', completed, members) end
+  local over = redis.call('ZCARD', completed) - retention
+  if over > 0 then
+    local old = redis.call('ZRANGE', completed, 0, math.min(over, 1000) - 1)
+    forget(attempts, old, redis.call('HMGET', attempts, unpack(old)))
+    each_chunk('ZREM', completed, old)
+  end
+end

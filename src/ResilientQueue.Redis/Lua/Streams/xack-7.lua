@@ -31,32 +31,7 @@ for i = 1, n do
   results[i] = current[i] and 1 or 0
   if current[i] then done[#done + 1] = ids[i] end
 end
-if #done == 0 then return results end
-
-leave_active(active, lease, done)
-if retention == 0 then
-  local counts = redis.call('HMGET', attempts, unpack(done))
-  ack_entries(stream, entries, group, done)
-  forget(attempts, done, counts)
-  return results
-end
-
-local seq = redis.call('HINCRBY', gmeta, 'cseq', #done) - #done
-local members, kept = {}, {}
-for _, id in ipairs(done) do
-  if detach(stream, entries, attempts, group, id) then
-    set_x(attempts, id, 'ct', now)
-    kept[#kept + 1] = id
-    members[#members + 1] = fmt(seq + #kept); members[#members + 1] = id
-  else
-    forget(attempts, { id }, { redis.call('HGET', attempts, id) })
-  end
-end
-if #members > 0 then each_chunk('ZADD', completed, members) end
-local over = redis.call('ZCARD', completed) - retention
-if over > 0 then
-  local old = redis.call('ZRANGE', completed, 0, math.min(over, 1000) - 1)
-  forget(attempts, old, redis.call('HMGET', attempts, unpack(old)))
-  each_chunk('ZREM', completed, old)
+if #done > 0 then
+  complete_group_jobs(gmeta, stream, entries, active, completed, lease, attempts, group, done, now, retention)
 end
 return results

@@ -23,6 +23,8 @@
           attempt change (0 keep, 1 refund, 2 reset, 3 refund of a lease whose handler never started),
           failure ("TypeName: message", or ""), failure category, dead-letter reason, dead-letter category
 
+  Publishes the ids of the jobs dead-lettered, removed or lost, space-separated, on the group's channel
+  {rq:q}:g:<g>:done (producers waiting for their results stop waiting).
   Returns {{r1 .. rn}, {trimmed...}, {lost ids}}: ri = 1 applied, 0 not (lease lost, or renewed past expired-by;
           nothing changed for that job); trimmed lists dead-letter entries removed by the store's bounds as
           {id, "age"|"count", dead at (ms), dead reason}; lost lists jobs to be dead-lettered whose envelope was gone
@@ -41,7 +43,7 @@ local group = ARGV[5]
 local n = tonumber(ARGV[6])
 local FIELDS = 12
 
-local results, trimmed, lost = {}, {}, {}
+local results, trimmed, lost, ended = {}, {}, {}, {}
 local wake, died = false, false
 for i = 1, n do
   local base = 6 + (i - 1) * FIELDS
@@ -57,6 +59,7 @@ for i = 1, n do
       if err ~= '' then record_failure(attempts, id, now, a, tonumber(ARGV[base + 10]), err) end
       leave_active(active, lease, { id })
       local changed = changed_attempts(a, tonumber(ARGV[base + 8]), id)
+      if dest == DEST_REMOVED or dest == DEST_DEAD then ended[#ended + 1] = id end
       if dest == DEST_REMOVED then
         ack_entries(stream, entries, group, { id })
         forget(attempts, { id }, { redis.call('HGET', attempts, id) })
@@ -86,4 +89,5 @@ for i = 1, n do
 end
 if died then trim_dead(gmeta, dead, attempts, max_entries, now - max_age, trimmed) end
 if wake then redis.call('PUBLISH', channel, '1') end
+if #ended > 0 then redis.call('PUBLISH', donechannel(), table.concat(ended, ' ')) end
 return { results, trimmed, lost }

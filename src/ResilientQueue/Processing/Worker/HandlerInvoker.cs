@@ -92,7 +92,8 @@ internal sealed class HandlerInvoker<THandler, TPayload>(IJobQueue queue, IServi
     {
         LeasedJob job = tracked.Job;
         var timedOut = new TimeoutException($"Job '{job.Job.Id}' ran past its {options.JobTimeout!.Value.TotalSeconds:0.###} s timeout (attempt {job.Job.Attempts}).");
-        if (handler is not IJobTimeoutFallback<TPayload> fallback)
+        IJobTimeoutFallback<TPayload>? fallback = handler is ITimeoutFallbackSource<TPayload> source ? source.TimeoutFallback : handler as IJobTimeoutFallback<TPayload>;
+        if (fallback is null)
         {
             return (HandlerOutcome.Failed, timedOut);
         }

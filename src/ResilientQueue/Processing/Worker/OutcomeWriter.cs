@@ -21,7 +21,7 @@ internal sealed record PendingFailure(JobError Error, RecoveryDecision Decision,
 /// (completed, retried, dead-lettered, lease lost). A failed write is tried again twice while the leases last; after that
 /// the leases run out and the reaper takes the jobs back (at-least-once).
 /// </summary>
-internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger logger)
+internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger logger)
 {
     private readonly Channel<Written> _outcomes =
         Channel.CreateUnbounded<Written>(new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = false });
@@ -126,6 +126,12 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
 
     private async Task WriteAcksAsync(List<TrackedJob> jobs, CancellationToken cancellationToken)
     {
+        if (jobs.Exists(static j => j.Result is not null))
+        {
+            await WriteCompletionsAsync(jobs, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         JobLease[] leases = new JobLease[jobs.Count];
         for (int i = 0; i < leases.Length; i++)
         {
@@ -133,6 +139,15 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
         }
 
         IReadOnlyList<LeaseResult>? results = await WriteAsync(() => queue.AckManyAsync(leases, cancellationToken), jobs.Count, cancellationToken).ConfigureAwait(false);
+        CountAcks(results);
+        foreach (TrackedJob job in jobs)
+        {
+            job.Finish();
+        }
+    }
+
+    private void CountAcks(IReadOnlyList<LeaseResult>? results)
+    {
         if (results is not null)
         {
             int completed = 0;
@@ -147,11 +162,6 @@ internal sealed class OutcomeWriter(IJobQueue queue, TimeProvider time, ILogger 
                 ResilientQueueTelemetry.LeaseLost.Add(results.Count - completed, _queueTag);
                 WorkerLog.AckLeaseLost(logger, queue.Name, results.Count - completed);
             }
-        }
-
-        foreach (TrackedJob job in jobs)
-        {
-            job.Finish();
         }
     }
 

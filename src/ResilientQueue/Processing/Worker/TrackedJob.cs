@@ -50,6 +50,9 @@ internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
     /// <summary>While running with a job timeout: the timestamp after which the keeper stops renewing the lease.</summary>
     public long RenewUntil { get; private set; } = long.MaxValue;
 
+    /// <summary>The serialized result a result handler returned, written with the job's completion; <see langword="null"/> for a plain acknowledgement.</summary>
+    public byte[]? Result { get; set; }
+
     /// <summary>Whether the keeper stopped renewing because the handler ran past its timeout (logged once).</summary>
     public bool RenewalStopped { get; set; }
 
