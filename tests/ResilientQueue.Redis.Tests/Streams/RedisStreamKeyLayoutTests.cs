@@ -3,6 +3,7 @@ using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
 using ResilientQueue.Redis.Streams;
 using ResilientQueue.Redis.Tests.Infrastructure;
+using ResilientQueue.Results;
 using StackExchange.Redis;
 
 namespace ResilientQueue.Redis.Tests.Streams;
@@ -23,13 +24,15 @@ public sealed class RedisStreamKeyLayoutTests(RedisServerFixture redis) : Stream
         new[]
         {
             keys.Meta, keys.Stream, keys.Entries, keys.Delayed, keys.Groups, keys.GroupMeta, keys.Ready, keys.GroupDelayed,
-            keys.Active, keys.Lease, keys.Attempts, keys.Dead, keys.Completed, keys.Idempotency("k"), keys.Turn("reaper"),
+            keys.Active, keys.Lease, keys.Attempts, keys.Dead, keys.Completed, keys.Idempotency("k"), keys.Turn("reaper"), keys.Result("42"),
         }.Select(k => (string?)k).Should().Equal(
             "{rq:orders}:meta", "{rq:orders}:stream", "{rq:orders}:entries", "{rq:orders}:delayed", "{rq:orders}:groups",
             "{rq:orders}:g:billing:meta", "{rq:orders}:g:billing:ready", "{rq:orders}:g:billing:delayed",
             "{rq:orders}:g:billing:active", "{rq:orders}:g:billing:lease", "{rq:orders}:g:billing:attempts",
-            "{rq:orders}:g:billing:dead", "{rq:orders}:g:billing:completed", "{rq:orders}:idem:k", "{rq:orders}:g:billing:turn:reaper");
+            "{rq:orders}:g:billing:dead", "{rq:orders}:g:billing:completed", "{rq:orders}:idem:k", "{rq:orders}:g:billing:turn:reaper",
+            "{rq:orders}:g:billing:result:42");
         keys.NotifyChannelName.Should().Be("{rq:orders}:notify", "the list backend's channel name: one queue, one channel");
+        keys.DoneChannel.Should().Be(RedisChannel.Literal("{rq:orders}:g:billing:done"), "each group stores and announces its own results");
     }
 
     [Fact]
@@ -45,9 +48,9 @@ public sealed class RedisStreamKeyLayoutTests(RedisServerFixture redis) : Stream
         ]);
         EnqueueResult later = await billing.EnqueueAsync(Payload("D"), new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
 
-        // billing: A completed (kept), B dead, C active and started with a checkpoint. audit: A retried later, B released.
+        // billing: A completed with a result (kept), B dead, C active and started with a checkpoint. audit: A retried later, B released.
         IReadOnlyList<LeasedJob> inBilling = await billing.FetchAsync(3, Lease);
-        await billing.AckAsync(inBilling[0].Lease);
+        await billing.CompleteAsync(inBilling[0].Lease, Payload("paid"));
         await billing.FailAsync(inBilling[1].Lease, new JobError("JsonException", "bad", ErrorCategory.Validation), RecoveryDecision.DeadLetter("poison"));
         await billing.MarkStartedManyAsync([inBilling[2].Lease]);
         await billing.SaveCheckpointAsync(inBilling[2].Lease, Payload("page=2"));
@@ -74,6 +77,7 @@ public sealed class RedisStreamKeyLayoutTests(RedisServerFixture redis) : Stream
             ["{rq:orders}:g:billing:dead"] = "zset",
             ["{rq:orders}:g:billing:completed"] = "zset",
             ["{rq:orders}:g:billing:turn:reaper"] = "string",
+            ["{rq:orders}:g:billing:result:" + a] = "string",
             ["{rq:orders}:g:billing:x:" + a] = "hash",
             ["{rq:orders}:g:billing:job:" + a] = "string",
             ["{rq:orders}:g:billing:x:" + b] = "hash",

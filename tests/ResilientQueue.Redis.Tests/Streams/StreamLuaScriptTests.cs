@@ -98,6 +98,7 @@ public sealed partial class StreamLuaScriptTests
             ["idemkey"] = own + "idem:<key>",
             ["turnkey"] = own + "turn:<name>",
             ["startedkey"] = own + "started",
+            ["resultkey"] = own + "result:<id>",
             ["qjobkey"] = LuaScriptHeader.PrefixPlaceholder + "job:<id>",
         };
         foreach ((string builder, string key) in builders.Where(pair => Calls(header.Body, pair.Key)))
