@@ -47,6 +47,27 @@ public sealed partial class RedisStreamJobQueue
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The ages as this queue object's group sees them, read by <c>xages-6.lua</c> (it writes nothing): the oldest of the
+    /// head of the jobs that came back to the group and the first entry it was not given yet, and the fetch times its
+    /// lease tokens carry (<c>&lt;fence&gt;:&lt;granted at ms&gt;</c>).
+    /// </remarks>
+    protected override async ValueTask<QueueAges?> GetAgesCoreAsync(int maxActive, CancellationToken cancellationToken)
+    {
+        long[] r = (long[])(await EvalAsync(
+            StreamScripts.Ages,
+            [_keys.GroupMeta, _keys.Stream, _keys.Entries, _keys.Ready, _keys.Active, _keys.Lease],
+            [maxActive, Group, _start]).ConfigureAwait(false))!;
+        var active = new DateTimeOffset[r.Length - 2];
+        for (int i = 0; i < active.Length; i++)
+        {
+            active[i] = DateTimeOffset.FromUnixTimeMilliseconds(r[i + 2]);
+        }
+
+        return new QueueAges(r[0] >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(r[0]) : null, active, r[1] > active.Length);
+    }
+
+    /// <inheritdoc />
     /// <remarks>The group's own lease bookkeeping decides (deadlines in the caller's clock), never the server's idle times; also runs the stream's housekeeping when it is due.</remarks>
     protected override async ValueTask<IReadOnlyList<ExpiredLease>> FindExpiredCoreAsync(int maxCount, DateTimeOffset expiredBy, CancellationToken cancellationToken)
     {

@@ -24,6 +24,7 @@ internal static class StreamScripts
     public static readonly RedisScript GetJob = Load("xgetjob-9");
     public static readonly RedisScript Status = Load("xstatus-9");
     public static readonly RedisScript Peek = Load("xpeek-6");
+    public static readonly RedisScript Ages = Load("xages-6");
     public static readonly RedisScript Depth = Load("xdepth-4");
     public static readonly RedisScript Groups = Load("xgroups-3");
     public static readonly RedisScript Trim = Load("xtrim-4");
@@ -31,7 +32,7 @@ internal static class StreamScripts
 
     /// <summary>Every stream script, for tests that check headers and key counts.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, Ack, Complete, Transition, Requeue, Expired, GetJob, Status, Peek, Depth, Groups, Trim, Clear];
+        [Enqueue, Fetch, Ack, Complete, Transition, Requeue, Expired, GetJob, Status, Peek, Ages, Depth, Groups, Trim, Clear];
 
     /// <summary>The names of every embedded stream script file (without includes), to check none is left unused.</summary>
     public static IEnumerable<string> EmbeddedScriptNames =>

@@ -4,7 +4,8 @@
   group was not given yet (XREADGROUP ... COUNT, never BLOCK). Before that: creates the group when it was never
   created (or recreates it when the server lost it: NOGROUP), adds the queue's delayed enqueues that fell due to the
   stream, and makes the group's retries that fell due ready. Nothing is leased while the group is paused. Each lease
-  gets a new fencing token and spends one attempt; its deadline is the caller's.
+  gets a new fencing token, `<fence>:<now ms>` (unique by the group's fence counter; xages-6 reads when the lease
+  was granted from it), and spends one attempt; its deadline is the caller's.
 
   KEYS[1] gmeta     hash    {rq:q}:g:<g>:meta      read, fence, paused
   KEYS[2] meta      hash    {rq:q}:meta            added
@@ -146,11 +147,12 @@ if #leased == 0 then
 end
 
 local fence = redis.call('HINCRBY', gmeta, 'fence', #leased) - #leased
+local granted = ':' .. fmt(now)
 local out, extras = { #leased, created, #lost }, {}
 local tokens, counted, deadlines = { SENTINEL_FIELD, SENTINEL_VALUE }, { SENTINEL_FIELD, SENTINEL_VALUE }, {}
 for i, l in ipairs(leased) do
   local id, a, hasx = l[1], l[3] + 1, l[4]
-  local token = tostring(fence + i)
+  local token = fmt(fence + i) .. granted
   tokens[#tokens + 1] = id; tokens[#tokens + 1] = token
   counted[#counted + 1] = id; counted[#counted + 1] = attempts_value(a, hasx)
   deadlines[#deadlines + 1] = deadline; deadlines[#deadlines + 1] = id
