@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using ResilientQueue.Processing;
-using ResilientQueue.Redis.Lists;
 using ResilientQueue.Serialization;
 using ResilientQueue.Telemetry;
 using StackExchange.Redis;
@@ -40,7 +39,7 @@ internal sealed class NoOpHandler(LoadProbe probe) : IJobHandler<Payload>
 }
 
 /// <summary>
-/// The hosted worker: a generic host with <c>AddResilientQueue().UseRedisLists()</c> on the shared multiplexer, the
+/// The hosted worker: a generic host with <c>AddResilientQueue().UseRedisLists()</c> (or <c>UseRedisStreams</c>, as one group) on the shared multiplexer, the
 /// <see cref="NoOpHandler"/> at the given concurrency, and OpenTelemetry's SDK recording the library's meter and
 /// activity source into counting exporters. Done when the handlers ran every job and the queue has nothing ready
 /// or active (the last ack was written).
@@ -49,19 +48,18 @@ internal sealed class HostedConsumer : IConsumerUnderTest
 {
     private readonly IHost _host;
     private readonly LoadProbe _probe;
-    private readonly RedisListJobQueue _status;
+    private readonly Backends.JobQueueBase _status;
 
-    public HostedConsumer(IConnectionMultiplexer redis, string queue, int concurrency, LoadProbe probe)
+    public HostedConsumer(IConnectionMultiplexer redis, string queue, int concurrency, LoadProbe probe, LoadBackend backend, int group)
     {
         _probe = probe;
-        _status = new RedisListJobQueue(redis, queue);
+        _status = backend.Consumer(redis, queue, group);
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is the JSON line's
         builder.Services.AddSingleton(redis);
         builder.Services.AddSingleton(probe);
-        builder.Services.AddResilientQueue()
-            .UseRedisLists()
+        backend.Use(builder.Services.AddResilientQueue(), group)
             .ConfigureQueue(queue, q => q.Capacity = 10_000_000)
             .AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = concurrency);
         builder.Services.AddOpenTelemetry()
@@ -104,14 +102,14 @@ internal sealed class HostedConsumer : IConsumerUnderTest
 /// <summary>The raw-backend consumer (<see cref="LoadConsumer"/>); with latency samples its handler reads the payload.</summary>
 internal sealed class RawConsumer : IConsumerUnderTest
 {
-    private readonly RedisListJobQueue _queue;
+    private readonly Backends.JobQueueBase _queue;
     private readonly LoadConsumer _consumer;
     private readonly long _target;
     private Task? _running;
 
-    public RawConsumer(IConnectionMultiplexer redis, string queue, int concurrency, long target, LoadProbe? latencyProbe)
+    public RawConsumer(IConnectionMultiplexer redis, string queue, int concurrency, long target, LoadProbe? latencyProbe, LoadBackend backend, int group)
     {
-        _queue = new RedisListJobQueue(redis, queue, new JobQueueOptions { Capacity = 10_000_000 });
+        _queue = backend.Consumer(redis, queue, group);
         _target = target;
         _consumer = new LoadConsumer(_queue, concurrency, latencyProbe is null
             ? static _ => ValueTask.CompletedTask
@@ -139,5 +137,23 @@ internal sealed class RawConsumer : IConsumerUnderTest
         }
 
         await _queue.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The consumers of one run (one per consumer group), started and awaited together.</summary>
+internal sealed class ConsumerSet(IEnumerable<IConsumerUnderTest> consumers) : IConsumerUnderTest
+{
+    private readonly IConsumerUnderTest[] _consumers = [.. consumers];
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(_consumers.Select(c => c.StartAsync(cancellationToken)));
+
+    public Task WaitForAllAsync(CancellationToken cancellationToken) => Task.WhenAll(_consumers.Select(c => c.WaitForAllAsync(cancellationToken)));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (IConsumerUnderTest consumer in _consumers)
+        {
+            await consumer.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -29,13 +29,16 @@ internal sealed record LoadTestOptions(
     string? Output,
     bool Json,
     int TimeLimitSeconds,
+    Backend Backend = Backend.Lists,
+    int Groups = 1,
     int Warmup = 0)
 {
     public const string Usage =
         "Usage: ResilientQueue.LoadTest [--jobs 100000] [--concurrency 1,10,100] [--scenario all|prequeued|steady|latency]\n" +
         "       [--consumer all|hosted|raw] [--redis 127.0.0.1:PORT] [--output FILE.md] [--json] [--time-limit SECONDS]\n" +
-        "       [--warmup JOBS]\n" +
+        "       [--backend lists|streams] [--groups N] [--warmup JOBS]\n" +
         "--json runs one scenario (one --scenario, one --concurrency, one --consumer) and prints one JSON line.\n" +
+        "--groups (streams only, 1-10): consumer groups reading the stream, each with its own consumer; every job is consumed once per group.\n" +
         "--warmup runs that many pre-queued jobs through the same consumer in the same process before each measured run\n" +
         "(not measured), as a long-running worker is warm; 0 (the default) measures a cold process.";
 
@@ -68,6 +71,8 @@ internal sealed record LoadTestOptions(
                 "--redis" => o with { Redis = value },
                 "--output" => o with { Output = value },
                 "--time-limit" => o with { TimeLimitSeconds = Int(value, 1, 7200, "--time-limit") },
+                "--backend" => o with { Backend = Enum.TryParse(value, ignoreCase: true, out Backend b) && Enum.IsDefined(b) ? b : throw new ArgumentException($"--backend is lists or streams, not '{value}'.") },
+                "--groups" => o with { Groups = Int(value, 1, 10, "--groups") },
                 "--warmup" => o with { Warmup = Int(value, 0, 1_000_000, "--warmup") },
                 _ => throw new ArgumentException($"Unknown option {args[i]}.\n{Usage}"),
             };
@@ -77,6 +82,16 @@ internal sealed record LoadTestOptions(
         if (o.Json && (o.Scenarios.Length != 1 || o.Consumers.Length != 1 || o.Concurrency.Length != 1))
         {
             throw new ArgumentException($"--json runs one scenario: give one --scenario, one --consumer and one --concurrency.\n{Usage}");
+        }
+
+        if (o.Groups > 1 && o.Backend != Backend.Streams)
+        {
+            throw new ArgumentException("--groups needs --backend streams (a list queue has no consumer groups).");
+        }
+
+        if (o.Groups > 1 && o.Scenarios.Contains(Scenario.Latency))
+        {
+            throw new ArgumentException("--groups above 1 measures prequeued and steady runs; give --scenario prequeued or steady.");
         }
 
         if (o.Json && o.Redis is null)

@@ -1,8 +1,9 @@
 // ResilientQueue load test: the hosted worker as users run it, and the raw backend consumer beside it (the backend's
-// ceiling), on the Redis list backend. See benchmarks/README.md.
+// ceiling), on the Redis list backend or (--backend streams) the stream backend, read by --groups consumer groups.
+// See benchmarks/README.md.
 // Usage: dotnet run -c Release --project benchmarks/ResilientQueue.LoadTest -- [--jobs 100000] [--concurrency 1,10,100]
 //        [--scenario all|prequeued|steady|latency] [--consumer all|hosted|raw] [--redis 127.0.0.1:PORT] [--output FILE.md]
-//        [--json] [--time-limit SECONDS] [--warmup JOBS]
+//        [--json] [--time-limit SECONDS] [--backend lists|streams] [--groups N] [--warmup JOBS]
 // Without --redis it starts its own redis-server (no persistence) on a free loopback port and stops it at the end.
 using System.Globalization;
 using System.Text;
@@ -34,7 +35,7 @@ LoadTestOptions.RequireLoopback(endpoint);
 
 using ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(endpoint + ",allowAdmin=true,abortConnect=false,syncTimeout=30000");
 IServer server = redis.GetServers()[0];
-var runner = new ScenarioRunner(redis, server);
+var runner = new ScenarioRunner(redis, server, new LoadBackend(options.Backend, options.Groups));
 try
 {
     if (options.Json)
@@ -62,13 +63,20 @@ try
 
     string version = server.Version.ToString();
     var header = new StringBuilder();
-    header.AppendLine("# Load test: the hosted worker and the raw consumer on the Redis list backend").AppendLine();
+    header.AppendLine(options.Backend == Backend.Streams
+        ? $"# Load test: the hosted worker and the raw consumer on the Redis stream backend, {options.Groups} consumer group(s)"
+        : "# Load test: the hosted worker and the raw consumer on the Redis list backend").AppendLine();
+    if (options.Groups > 1)
+    {
+        header.AppendLine(CultureInfo.InvariantCulture, $"- {options.Groups} consumer groups, each with its own consumer: every job is consumed once per group; jobs/s and the per-job figures count jobs enqueued (each done {options.Groups} times)");
+    }
+
     header.AppendLine(CultureInfo.InvariantCulture, $"- date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; redis-server {version} on loopback, no persistence");
     header.AppendLine(options.Warmup > 0
         ? string.Create(CultureInfo.InvariantCulture, $"- warm: before each measured run, {options.Warmup:N0} pre-queued jobs ran through the same consumer in the same process (not measured; the server is flushed after them)")
         : "- cold: each run is the process's first (no warm-up; JIT and tiered compilation happen during the run)");
     header.AppendLine(CultureInfo.InvariantCulture, $"- jobs per run: {options.Jobs:N0}; payload: {Payload.StandardBytes.Length} bytes of JSON; handler: no-op; one shared ConnectionMultiplexer (StackExchange.Redis {RedisTestSettings.ClientPackageVersion})");
-    header.AppendLine("- hosted: a generic host, `AddResilientQueue().UseRedisLists()` on the shared multiplexer, `AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = C)`, OpenTelemetry SDK recording the `ResilientQueue` meter and activity source into counting exporters");
+    header.AppendLine("- hosted: a generic host, `AddResilientQueue().UseRedisLists()` (streams: `UseRedisStreams(o => o.Group = g)`) on the shared multiplexer, `AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = C)`, OpenTelemetry SDK recording the `ResilientQueue` meter and activity source into counting exporters");
     header.AppendLine("- raw: the hand-written LoadConsumer on the backend (batch fetch into a buffer of max(2 x C, 64), C handler loops, batched acks): the backend's ceiling");
     header.AppendLine("- commands/job and Redis CPU/job: deltas of `INFO commandstats` (every call, including those scripts run) and `INFO cpu` (main thread, sys + user) over the jobs' whole life (enqueue + consume); client CPU/job (Process.TotalProcessorTime) and allocated B/job (GC.GetTotalAllocatedBytes) over the consuming window");
     header.AppendLine();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ResilientQueue.Redis.Lists;
 using StackExchange.Redis;
 
 namespace ResilientQueue.LoadTest;
@@ -23,10 +22,15 @@ internal sealed record ScenarioResult(
     double? P50Ms,
     double? P99Ms,
     double? MaxMs,
-    string CommandBreakdown);
+    string CommandBreakdown,
+    Backend Backend = Backend.Lists,
+    int Groups = 1);
 
-/// <summary>Runs one scenario with one consumer on a flushed server and measures it.</summary>
-internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer server)
+/// <summary>
+/// Runs one scenario with one consumer (on streams, one per consumer group) on a flushed server and measures it. With
+/// several groups every job is consumed once by each; jobs/s counts jobs enqueued, each done by every group.
+/// </summary>
+internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer server, LoadBackend backend)
 {
     /// <summary>Latency samples: one job every 2 ms.</summary>
     public const int LatencySamples = 2000;
@@ -46,10 +50,10 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
     public async Task<ScenarioResult> RunAsync(Scenario scenario, ConsumerKind kind, int concurrency, int jobs, CancellationToken cancellationToken)
     {
         await server.FlushAllDatabasesAsync().ConfigureAwait(false);
-        string queue = $"load-{scenario}-{kind}-{concurrency}".ToLowerInvariant();
+        string queue = $"load-{backend.Kind}-{scenario}-{kind}-{concurrency}".ToLowerInvariant();
         int target = scenario == Scenario.Latency ? LatencySamples : jobs;
-        var probe = new LoadProbe(target, scenario == Scenario.Latency ? LatencySamples : 0);
-        await using var producer = new RedisListJobQueue(redis, queue, new JobQueueOptions { Capacity = 10_000_000 });
+        var probe = new LoadProbe((long)target * backend.Groups, scenario == Scenario.Latency ? LatencySamples : 0);
+        await using Backends.JobQueueBase producer = backend.Producer(redis, queue);
 
         RedisStats start = await RedisStats.ReadAsync(server).ConfigureAwait(false);
         double? enqueueRate = null, memoryPerJob = null;
@@ -61,9 +65,9 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
             memoryPerJob = (await RedisStats.ReadAsync(server).ConfigureAwait(false) - start).UsedMemory / (double)jobs;
         }
 
-        await using IConsumerUnderTest consumer = kind == ConsumerKind.Hosted
-            ? new HostedConsumer(redis, queue, concurrency, probe)
-            : new RawConsumer(redis, queue, concurrency, target, scenario == Scenario.Latency ? probe : null);
+        await using var consumer = new ConsumerSet(Enumerable.Range(0, backend.Groups).Select(group => kind == ConsumerKind.Hosted
+            ? (IConsumerUnderTest)new HostedConsumer(redis, queue, concurrency, probe, backend, group)
+            : new RawConsumer(redis, queue, concurrency, target, scenario == Scenario.Latency ? probe : null, backend, group)));
         ClientStats clientStart = ClientStats.Read();
         long timer = Stopwatch.GetTimestamp();
         await consumer.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +96,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
             scenario, kind, concurrency, target, target / seconds, enqueueRate, memoryPerJob,
             life.Commands / (double)target, life.CpuSeconds * 1e6 / target,
             client.Cpu.TotalMicroseconds / target, client.AllocatedBytes / (double)target,
-            latency ? p50 : null, latency ? p99 : null, latency ? max : null, life.Breakdown(target));
+            latency ? p50 : null, latency ? p99 : null, latency ? max : null, life.Breakdown(target), backend.Kind, backend.Groups);
     }
 
     private static async Task BulkEnqueueAsync(IJobProducer queue, int jobs, int batch, int inFlight, CancellationToken cancellationToken)

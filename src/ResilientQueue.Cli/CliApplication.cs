@@ -90,6 +90,7 @@ public static class CliApplication
         var root = new RootCommand(RootDescription);
         root.Options.Add(context.RedisOption);
         root.Options.Add(context.JsonOption);
+        root.Options.Add(context.GroupOption);
         foreach (Command command in QueueCommands.Create(context).Concat(StaleCommands.Create(context)).Append(DeadLetterCommands.Create(context)).Append(ClearCommand.Create(context)))
         {
             root.Subcommands.Add(command);

@@ -70,6 +70,13 @@ internal sealed class CliContext
         Recursive = true,
     };
 
+    public Option<string?> GroupOption { get; } = new("--group")
+    {
+        Description = "For a queue of the Redis stream backend: the consumer group to act as (status, stale, reap, dlq, pause, resume). Default: the queue's only group; 'resq status' lists every group.",
+        HelpName = "name",
+        Recursive = true,
+    };
+
     public Option<bool> JsonOption { get; } = new("--json")
     {
         Description = "Print one JSON document on stdout instead of tables (camelCase properties; enum values as tables show them, e.g. RateLimited). Schemas: " + CliApplication.GuideUrl + "#json-output",
@@ -89,6 +96,7 @@ internal sealed class CliContext
             ? given
             : _environment(RedisVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultRedis;
         _session = await RedisSession.ConnectAsync(configuration, Clock).ConfigureAwait(false);
+        _session.Group = parse.GetValue(GroupOption);
         return _session;
     }
 

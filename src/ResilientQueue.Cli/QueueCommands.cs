@@ -89,7 +89,7 @@ internal static class QueueCommands
             }
 
             await using RedisSession session = await context.ConnectAsync(parse);
-            IJobProducer q = session.CreateQueue(parse.GetValue(queue)!);
+            IJobProducer q = await session.CreateQueueAsync(parse.GetValue(queue)!);
             bool created = !await session.QueueExistsAsync(q.Name);
             EnqueueResult result = await q.EnqueueAsync(Encoding.UTF8.GetBytes(json));
             if (context.Json(parse))
@@ -112,13 +112,20 @@ internal static class QueueCommands
         var statuses = new List<QueueStatusDocument>();
         if (queueName is not null)
         {
-            statuses.Add(await ReadStatusAsync(await session.OpenQueueAsync(queueName)));
+            IJobQueue queue = await session.OpenQueueAsync(queueName);
+            statuses.Add(await ReadStatusAsync(queue, session.Group ?? (await session.ListGroupsAsync(queueName)).SingleOrDefault()));
         }
         else
         {
             foreach (string name in await session.ListQueuesAsync())
             {
-                statuses.Add(await session.UseQueueAsync(name, ReadStatusAsync));
+                // A stream queue has a row per consumer group (or only the --group one); a list queue, one row.
+                IReadOnlyList<string> groups = await session.ListGroupsAsync(name);
+                IEnumerable<string?> rows = groups.Count == 0 ? [null] : groups.Where(g => session.Group is null || g == session.Group).Select(g => (string?)g);
+                foreach (string? group in rows)
+                {
+                    statuses.Add(await session.UseQueueAsync(name, group, q => ReadStatusAsync(q, group)));
+                }
             }
         }
 
@@ -145,20 +152,22 @@ internal static class QueueCommands
         var table = CliContext.Table("Queue", "Ready", "Delayed", "Active", "Stale", "Dead", "Completed", "Paused", "DLQ trimmed");
         foreach (QueueStatusDocument s in statuses)
         {
-            CliContext.AddRow(table, s.Name, s.Ready, s.Delayed, s.Active, StaleText(s.Stale, s.StaleCapped), s.Dead, s.Completed, s.Paused, s.DeadLetterTrimmed);
+            CliContext.AddRow(table, s.Group is null ? s.Name : $"{s.Name} (group {s.Group})", s.Ready, s.Delayed, s.Active, StaleText(s.Stale, s.StaleCapped), s.Dead, s.Completed, s.Paused, s.DeadLetterTrimmed);
         }
 
         context.Write(table);
         foreach (QueueStatusDocument s in statuses)
         {
+            string target = s.Group is null ? s.Name : $"{s.Name} --group {s.Group}";
+            string label = s.Group is null ? s.Name : $"{s.Name} (group {s.Group})";
             if (s.Stale > 0)
             {
-                context.Line($"{s.Name}: {StaleText(s.Stale, s.StaleCapped)} job(s) past their lease; see 'resq stale {s.Name}', take them back with 'resq reap {s.Name}'");
+                context.Line($"{label}: {StaleText(s.Stale, s.StaleCapped)} job(s) past their lease; see 'resq stale {target}', take them back with 'resq reap {target}'");
             }
 
             if (s.Paused)
             {
-                context.Line($"{s.Name}: paused; workers fetch nothing until 'resq resume {s.Name}'");
+                context.Line($"{label}: paused; workers fetch nothing until 'resq resume {target}'");
             }
         }
 
@@ -167,22 +176,24 @@ internal static class QueueCommands
 
     public static string StaleText(int count, bool capped) => capped ? $"{count}+" : CliContext.Cell(count);
 
-    private static async Task<QueueStatusDocument> ReadStatusAsync(IJobQueueAdmin queue)
+    /// <param name="queue">The queue.</param>
+    /// <param name="group">The consumer group it was opened as, for a stream queue.</param>
+    private static async Task<QueueStatusDocument> ReadStatusAsync(IJobQueueAdmin queue, string? group)
     {
         QueueStatus status = await queue.GetStatusAsync();
         int stale = (await queue.ReapExpiredAsync(StaleScanLimit, dryRun: true)).Count;
         return new QueueStatusDocument(
             queue.Name, status.Ready, status.Delayed, status.Active, status.Dead, status.Completed, status.Depth,
-            stale, stale >= StaleScanLimit, status.IsPaused, status.DeadLetterTrimmed);
+            stale, stale >= StaleScanLimit, status.IsPaused, status.DeadLetterTrimmed, group);
     }
 }
 
 /// <summary>The JSON of <c>resq queues</c> and <c>resq status</c> without a queue.</summary>
 internal sealed record QueueListDocument(IReadOnlyList<QueueStatusDocument> Queues);
 
-/// <summary>The JSON of <c>resq status &lt;queue&gt;</c>; <c>stale</c> stops at 1000 with <c>staleCapped</c> true.</summary>
+/// <summary>The JSON of <c>resq status &lt;queue&gt;</c>; <c>stale</c> stops at 1000 with <c>staleCapped</c> true; <c>group</c> is the consumer group of a stream queue (null for a list queue).</summary>
 internal sealed record QueueStatusDocument(
-    string Name, long Ready, long Delayed, long Active, long Dead, long Completed, long Depth, int Stale, bool StaleCapped, bool Paused, long DeadLetterTrimmed);
+    string Name, long Ready, long Delayed, long Active, long Dead, long Completed, long Depth, int Stale, bool StaleCapped, bool Paused, long DeadLetterTrimmed, string? Group = null);
 
 /// <summary>The JSON of <c>resq pause</c> and <c>resq resume</c>.</summary>
 internal sealed record PauseDocument(string Queue, bool Paused);

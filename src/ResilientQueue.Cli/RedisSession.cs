@@ -174,7 +174,16 @@ internal sealed partial class RedisSession : IAsyncDisposable
     /// <summary>Names of every queue on every primary, sorted.</summary>
     public Task<IReadOnlyList<string>> ListQueuesAsync() => RedisJobQueues.ListAsync(_connection);
 
-    /// <summary>Opens an existing queue; a queue that does not exist is reported with the known queues, so a typo never creates one.</summary>
+    /// <summary>The consumer group (<c>--group</c>) to act as on a queue of the stream backend; <see langword="null"/> for its only group.</summary>
+    public string? Group { get; set; }
+
+    /// <summary>The consumer groups of a stream queue, sorted; none for a list queue.</summary>
+    public Task<IReadOnlyList<string>> ListGroupsAsync(string name) => RedisJobQueues.ListGroupsAsync(_connection, name);
+
+    /// <summary>
+    /// Opens an existing queue with the backend that stores it (a stream queue as <see cref="Group"/>); a queue that does
+    /// not exist is reported with the known queues, so a typo never creates one.
+    /// </summary>
     public async Task<IJobQueue> OpenQueueAsync(string name)
     {
         ThrowIfInvalidName(name);
@@ -187,23 +196,24 @@ internal sealed partial class RedisSession : IAsyncDisposable
             throw CliException.Error($"queue '{name}' not found; known queues: {list}");
         }
 
-        return CreateQueue(name);
+        return Keep(await OpenAsync(name, Group).ConfigureAwait(false));
     }
 
-    /// <summary>Opens a queue whether or not it exists yet (enqueue creates it); disposed with the session.</summary>
-    public IJobQueue CreateQueue(string name)
+    /// <summary>Opens a queue whether or not it exists yet (enqueue creates it: a new one is a list queue); disposed with the session.</summary>
+    public async Task<IJobQueue> CreateQueueAsync(string name)
     {
         ThrowIfInvalidName(name);
-        IJobQueue queue = RedisJobQueues.Open(_connection, name, QueueOptions, _time);
-        _queues.Add(queue);
-        return queue;
+
+        // An enqueue reaches every group of a stream queue, so any group serves when none is named.
+        string? group = Group ?? (await ListGroupsAsync(name).ConfigureAwait(false)).FirstOrDefault();
+        return Keep(await OpenAsync(name, group).ConfigureAwait(false));
     }
 
-    /// <summary>Opens a queue, runs <paramref name="use"/> on it and disposes it at once (for a pass over many queues).</summary>
-    public async Task<T> UseQueueAsync<T>(string name, Func<IJobQueue, Task<T>> use)
+    /// <summary>Opens a queue (a stream queue as <paramref name="group"/>), runs <paramref name="use"/> on it and disposes it at once (for a pass over many queues).</summary>
+    public async Task<T> UseQueueAsync<T>(string name, string? group, Func<IJobQueue, Task<T>> use)
     {
         ThrowIfInvalidName(name);
-        IJobQueue queue = RedisJobQueues.Open(_connection, name, QueueOptions, _time);
+        IJobQueue queue = await OpenAsync(name, group).ConfigureAwait(false);
         try
         {
             return await use(queue).ConfigureAwait(false);
@@ -215,6 +225,25 @@ internal sealed partial class RedisSession : IAsyncDisposable
     }
 
     public Task<bool> QueueExistsAsync(string name) => RedisJobQueues.ExistsAsync(_connection, name);
+
+    private async Task<IJobQueue> OpenAsync(string name, string? group)
+    {
+        try
+        {
+            return await RedisJobQueues.OpenAsync(_connection, name, group, QueueOptions, _time).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A stream queue read by several groups: the command must say which one it is about.
+            throw CliException.Usage($"{ex.Message.TrimEnd('.')} with --group", ex);
+        }
+    }
+
+    private IJobQueue Keep(IJobQueue queue)
+    {
+        _queues.Add(queue);
+        return queue;
+    }
 
     /// <summary>"Redis at a:1 did not answer EVALSHA within 10000 ms (…)": the command from the client's message, the timeout the session set.</summary>
     public static string TimedOut(RedisTimeoutException timeout, string? endpoints, int? timeoutMs) =>

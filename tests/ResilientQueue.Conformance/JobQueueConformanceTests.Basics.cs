@@ -1,3 +1,4 @@
+using ResilientQueue.Conformance.Infrastructure;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
 
@@ -48,7 +49,7 @@ public abstract partial class JobQueueConformanceTests
         (await DrainTextsAsync(queue, batch: 7)).Should().Equal(texts);
     }
 
-    [Fact]
+    [CapabilityFact(JobQueueCapabilities.Priorities)]
     public async Task Fetch_HigherPriorityFirst_FifoWithinEach()
     {
         IJobQueue queue = await NewQueueAsync();

@@ -46,22 +46,8 @@ internal sealed class RedisListJobQueueFactory : IJobQueueFactory, IDisposable, 
         }
     }
 
-    private RedisConnection Connect()
-    {
-        ILogger logger = _loggers.CreateLogger("ResilientQueue.Redis.Connection");
-        if (_services.GetService(typeof(IConnectionMultiplexer)) is IConnectionMultiplexer shared)
-        {
-            return RedisConnection.Share(shared, logger);
-        }
-
-        if (string.IsNullOrWhiteSpace(_options.Configuration))
-        {
-            throw new InvalidOperationException("UseRedisLists needs a Redis configuration string, or an IConnectionMultiplexer registered in the service collection.");
-        }
-
-        // Returns at once: the connection is made in the background and retried until Redis answers.
-        return RedisConnection.Open(_options.Configuration, logger, (TimeProvider?)_services.GetService(typeof(TimeProvider)));
-    }
+    // Returns at once: an opened connection is made in the background and retried until Redis answers.
+    private RedisConnection Connect() => RedisConnectionSource.Connect(_services, _loggers, _options.Configuration, "UseRedisLists");
 }
 
 /// <summary>What <c>UseRedisLists</c> was given.</summary>

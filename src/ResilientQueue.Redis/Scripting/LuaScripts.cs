@@ -58,13 +58,15 @@ internal static class LuaScripts
         return reader.ReadToEnd();
     }
 
-    private static RedisScript Load(string name)
+    /// <summary>Loads the script <paramref name="name"/>, reading it and its includes with <paramref name="readRaw"/> (for the list backend's, <see cref="ReadRaw"/>).</summary>
+    internal static RedisScript Load(string name, Func<string, string>? readRaw = null)
     {
+        readRaw ??= ReadRaw;
         int keyCount = int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        foreach (string line in ReadRaw(name + ".lua").Split('\n'))
+        foreach (string line in readRaw(name + ".lua").Split('\n'))
         {
-            text.Append(line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? ReadRaw(line[IncludeDirective.Length..].Trim()) : line).Append('\n');
+            text.Append(line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? readRaw(line[IncludeDirective.Length..].Trim()) : line).Append('\n');
         }
 
         return new RedisScript(name, keyCount, text.ToString());

@@ -55,6 +55,12 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
     /// <inheritdoc />
     public IDeadLetterStore DeadLetters => _deadLetters;
 
+    /// <summary>
+    /// The optional contracts this backend offers; the default, every one. A backend that lacks one overrides this, and
+    /// the base then rejects an enqueue that needs it with a <see cref="NotSupportedException"/> naming it.
+    /// </summary>
+    public virtual JobQueueCapabilities Capabilities => JobQueueCapabilities.All;
+
     /// <summary>The queue's options: a validated copy, fixed for the queue's life.</summary>
     protected JobQueueOptions Options { get; }
 
@@ -74,6 +80,7 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
         cancellationToken.ThrowIfCancellationRequested();
         using Activity? activity = StartSend();
         NewJob[] job = [JobArguments.Enqueue(Name, payload, WithTraceParent(options, activity), Options, Now())];
+        ThrowIfUnsupported(job);
         IReadOnlyList<EnqueueResult> results = await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(options, Options), EnqueueAttempts(job, cancellationToken), WaitForRoomAsync, TimeProvider, cancellationToken).ConfigureAwait(false);
         Count(results);
         activity?.SetTag("messaging.message.id", results[0].JobId);
@@ -86,6 +93,7 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
         cancellationToken.ThrowIfCancellationRequested();
         using Activity? activity = StartSend();
         NewJob[] normalized = JobArguments.EnqueueMany(Name, jobs, Options, Now());
+        ThrowIfUnsupported(normalized);
         if ((activity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent })
         {
             for (int i = 0; i < normalized.Length; i++)
@@ -182,6 +190,25 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
             first = false;
             return EnqueueCoreAsync(stamped, cancellationToken);
         };
+    }
+
+    /// <summary>Rejects jobs that need a contract this backend lacks (<see cref="Capabilities"/>), before anything is stored.</summary>
+    private void ThrowIfUnsupported(NewJob[] jobs)
+    {
+        if ((Capabilities & JobQueueCapabilities.Priorities) != 0)
+        {
+            return;
+        }
+
+        foreach (NewJob job in jobs)
+        {
+            if (job.Priority != JobPriority.Lowest)
+            {
+                throw new NotSupportedException(
+                    $"Queue '{Name}' ({GetType().Name}) does not support job priorities (JobQueueCapabilities.Priorities): " +
+                    $"EnqueueOptions.Priority was {job.Priority}. Enqueue without a priority, or use a backend whose Capabilities include Priorities.");
+            }
+        }
     }
 
     private NewJob[] Restamp(NewJob[] jobs)

@@ -64,9 +64,11 @@ internal sealed partial class LuaScriptHeader
     public int KeyCountFromName => int.Parse(Name.AsSpan(Name.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture);
 
     /// <summary>Reads and parses the header of the embedded script <paramref name="name"/> (e.g. <c>fetch-5</c>).</summary>
-    public static LuaScriptHeader Parse(string name)
+    public static LuaScriptHeader Parse(string name) => Parse(name, LuaScripts.ReadRaw(name + ".lua"));
+
+    /// <summary>Parses the header of the script <paramref name="name"/> whose text, as written, is <paramref name="raw"/>.</summary>
+    public static LuaScriptHeader Parse(string name, string raw)
     {
-        var raw = LuaScripts.ReadRaw(name + ".lua");
         if (!raw.StartsWith("--[[", StringComparison.Ordinal))
         {
             throw new FormatException($"{name}.lua does not start with a --[[ header comment.");

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 using FluentAssertions;
+using ResilientQueue.Backends;
 using ResilientQueue.Redis.Lists;
+using ResilientQueue.Redis.Streams;
 using ResilientQueue.Redis.Tests.Infrastructure;
 using ResilientQueue.Results;
 using StackExchange.Redis;
@@ -12,13 +14,16 @@ namespace ResilientQueue.Redis.Tests.Lists;
 /// <summary>
 /// Request–reply on a three-master Redis Cluster, the producer on a connection of its own: the results of queues on
 /// every master (each queue's keys in its own slot) reach waiting producers through pub/sub, promptly, whichever node
-/// the script that published ran on and whichever node the producer's subscription is on.
+/// the script that published ran on and whichever node the producer's subscription is on; on the list backend and on
+/// the stream backend (each group's channel).
 /// </summary>
 [Collection(RedisClusterCollection.Name)]
 public sealed class RedisClusterResultTests(RedisClusterFixture cluster, ITestOutputHelper output)
 {
-    [Fact]
-    public async Task WaitForResult_OnQueuesOfEveryMaster_IsWokenByPubSub_Promptly()
+    [Theory]
+    [InlineData("lists")]
+    [InlineData("streams")]
+    public async Task WaitForResult_OnQueuesOfEveryMaster_IsWokenByPubSub_Promptly(string backend)
     {
         string prefix = "rr-" + Guid.NewGuid().ToString("N")[..8] + "-";
         string[] names = [.. Enumerable.Range(0, 9).Select(i => prefix + i)];
@@ -29,8 +34,8 @@ public sealed class RedisClusterResultTests(RedisClusterFixture cluster, ITestOu
 
         foreach (string name in names)
         {
-            await using var consumer = new RedisListJobQueue(cluster.Multiplexer, name, options);
-            await using var producer = new RedisListJobQueue(producerConnection, name, options);
+            await using JobQueueBase consumer = Create(backend, cluster.Multiplexer, name, options);
+            await using JobQueueBase producer = Create(backend, producerConnection, name, options);
             string id = (await producer.EnqueueAsync(Encoding.UTF8.GetBytes("question"))).JobId;
             LeasedJob leased = (await consumer.FetchAsync(1, TimeSpan.FromMinutes(1))).Should().ContainSingle().Subject;
             Task<JobResult> waiting = producer.WaitForResultAsync(id, TimeSpan.FromMinutes(1)).AsTask();
@@ -45,7 +50,11 @@ public sealed class RedisClusterResultTests(RedisClusterFixture cluster, ITestOu
             Encoding.UTF8.GetString(result.Value.Span).Should().Be("answer from " + name);
         }
 
-        output.WriteLine($"cluster wake-up latency over {names.Length} queues: max {latencies.Max().TotalMilliseconds:0.0} ms (poll interval 1 h)");
+        output.WriteLine($"{backend}: cluster wake-up latency over {names.Length} queues: max {latencies.Max().TotalMilliseconds:0.0} ms (poll interval 1 h)");
         latencies.Should().OnlyContain(l => l < TimeSpan.FromSeconds(2), "the notification wakes each waiter; the poll would take an hour");
     }
+
+    private static JobQueueBase Create(string backend, IConnectionMultiplexer multiplexer, string name, JobQueueOptions options) => backend == "streams"
+        ? new RedisStreamJobQueue(multiplexer, name, options, new RedisStreamOptions { Group = "answers" })
+        : new RedisListJobQueue(multiplexer, name, options);
 }

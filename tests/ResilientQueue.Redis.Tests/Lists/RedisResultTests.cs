@@ -155,30 +155,11 @@ public sealed class RedisResultTests(RedisServerFixture redis, ITestOutputHelper
     [Fact]
     public async Task Complete_OverMaxmemory_FailsBeforeItsFirstWrite_LeavingTheJobLeasedAndNoResult()
     {
-        if (!Redis.OwnsServer)
-        {
-            throw new InvalidOperationException($"{RedisServerFixture.ExternalServerVariable} points at an external server, whose maxmemory this test may not change; it needs a redis-server the fixture owns (unset the variable, as in CI).");
-        }
-
         await using var queue = new RedisListJobQueue(Redis.Multiplexer, "oom");
         string id = (await queue.EnqueueAsync(Payload("x"))).JobId;
         LeasedJob leased = (await queue.FetchAsync(1, Lease)).Should().ContainSingle().Subject;
-        IServer server = Redis.Multiplexer.GetServers()[0];
-        string maxmemory = (await server.ConfigGetAsync("maxmemory"))[0].Value;
-        string policy = (await server.ConfigGetAsync("maxmemory-policy"))[0].Value;
-        RedisServerException oom;
-        try
-        {
-            await server.ConfigSetAsync("maxmemory-policy", "noeviction");
-            await server.ConfigSetAsync("maxmemory", "1"); // every write that may grow memory is refused
 
-            oom = (await FluentActions.Awaiting(() => queue.CompleteAsync(leased.Lease, Payload("answer")).AsTask()).Should().ThrowAsync<RedisServerException>()).Which;
-        }
-        finally
-        {
-            await server.ConfigSetAsync("maxmemory", maxmemory);
-            await server.ConfigSetAsync("maxmemory-policy", policy);
-        }
+        RedisServerException oom = await FailsOverMaxmemoryAsync(() => queue.CompleteAsync(leased.Lease, Payload("answer")).AsTask());
 
         oom.Message.Should().Contain("OOM");
         (await queue.GetJobAsync(id))!.State.Should().Be(JobState.Active, "nothing of the completion was written: the job is still leased");

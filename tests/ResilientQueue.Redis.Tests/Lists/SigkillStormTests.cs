@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using FluentAssertions;
+using ResilientQueue.Backends;
 using ResilientQueue.Redis.Lists;
+using ResilientQueue.Redis.Streams;
 using ResilientQueue.Redis.Tests.Infrastructure;
 using ResilientQueue.StormWorker;
 using StackExchange.Redis;
@@ -12,7 +14,8 @@ namespace ResilientQueue.Redis.Tests.Lists;
 /// Worker processes (the hosted worker and the reaper through DI, as an application runs them) killed with SIGKILL at
 /// random moments and replaced, while they work through a queue: nothing is lost, a job runs more than once only when
 /// a killed process had it running (or finished but not acknowledged), and the jobs a killed process held in its buffer
-/// come back with their attempts unchanged. Bounded: at most 60 s.
+/// come back with their attempts unchanged. On both Redis backends (the stream backend also ends with its stream
+/// trimmed and no entry pending: a killed consumer's entries were claimed by the survivors). Bounded: at most 60 s each.
 /// </summary>
 [Collection(RedisCollection.Name)]
 public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelper output) : RedisTestBase(redis)
@@ -23,13 +26,15 @@ public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelpe
     private static readonly TimeSpan StormFor = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Storm_OfSigkilledWorkerProcesses_LosesNothing_RepeatsOnlyWhatAKilledProcessRan_AndKeepsUnstartedAttempts()
+    [Theory]
+    [InlineData("lists")]
+    [InlineData("streams")]
+    public async Task Storm_OfSigkilledWorkerProcesses_LosesNothing_RepeatsOnlyWhatAKilledProcessRan_AndKeepsUnstartedAttempts(string backend)
     {
         var bound = Stopwatch.StartNew();
         string queueName = "storm-" + Guid.NewGuid().ToString("N")[..8];
         var random = new Random(20261202);
-        await using (var queue = new RedisListJobQueue(Redis.Multiplexer, queueName))
+        await using (JobQueueBase queue = Open(backend, queueName))
         {
             JobSubmission[] jobs = Enumerable.Range(0, Jobs)
                 .Select(_ => new JobSubmission(queue.Serializer.Serialize(new StormJob(random.Next(20, 80)))))
@@ -47,12 +52,12 @@ public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelpe
         {
             for (int i = 0; i < Workers; i++)
             {
-                all.Add(await StartWorkerAsync(queueName));
+                all.Add(await StartWorkerAsync(queueName, backend));
             }
 
             live.AddRange(all);
             var storm = Stopwatch.StartNew();
-            while (storm.Elapsed < StormFor && await RemainingAsync(queueName) > 0)
+            while (storm.Elapsed < StormFor && await RemainingAsync(backend, queueName) > 0)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(random.Next(900, 1800)));
                 WorkerProcess victim = live[random.Next(live.Count)];
@@ -60,13 +65,13 @@ public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelpe
                 await victim.Process.WaitForExitAsync();
                 killed.Add(victim.Process.Id);
                 live.Remove(victim);
-                WorkerProcess replacement = await StartWorkerAsync(queueName);
+                WorkerProcess replacement = await StartWorkerAsync(queueName, backend);
                 all.Add(replacement);
                 live.Add(replacement);
             }
 
             killed.Count.Should().BeGreaterThanOrEqualTo(3, "the storm must kill workers while they work");
-            while (await RemainingAsync(queueName) > 0)
+            while (await RemainingAsync(backend, queueName) > 0)
             {
                 bound.Elapsed.Should().BeLessThan(Bound, "the survivors and their reapers finish the queue");
                 await Task.Delay(200);
@@ -95,8 +100,18 @@ public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelpe
             }
         }
 
-        QueueStatus status = await new RedisListJobQueue(Redis.Multiplexer, queueName).GetStatusAsync();
+        QueueStatus status = await StatusAsync(backend, queueName);
         (status.Ready, status.Delayed, status.Active, status.Dead).Should().Be((0, 0, 0, 0), "every job completed; none was dead-lettered");
+        if (backend == "streams")
+        {
+            await using var stream = (RedisStreamJobQueue)Open(backend, queueName);
+            while ((await stream.TrimAsync()).EntriesDeleted > 0)
+            {
+            }
+
+            (await Database.StreamLengthAsync(new RedisStreamKeys(queueName, StormGroup).Stream)).Should().Be(0, "every entry was acknowledged and then deleted");
+            (await Database.StreamPendingAsync(new RedisStreamKeys(queueName, StormGroup).Stream, StormGroup)).PendingMessageCount.Should().Be(0, "the killed consumers' pending entries were claimed and acknowledged");
+        }
 
         var runs = new Dictionary<string, List<(int Pid, int Attempt, bool End)>>();
         foreach (RedisValue line in await Database.ListRangeAsync($"storm-events:{queueName}"))
@@ -139,17 +154,26 @@ public sealed class SigkillStormTests(RedisServerFixture redis, ITestOutputHelpe
         reaped.Should().NotContain(l => l.StartsWith("reaped 3002 ", StringComparison.Ordinal));
     }
 
-    private async Task<long> RemainingAsync(string queueName)
+    // The group the worker processes read as on the stream backend (ResilientQueue.StormWorker's).
+    private const string StormGroup = "storm";
+
+    private async Task<long> RemainingAsync(string backend, string queueName) => (await StatusAsync(backend, queueName)).Depth;
+
+    private async Task<QueueStatus> StatusAsync(string backend, string queueName)
     {
-        QueueStatus status = await new RedisListJobQueue(Redis.Multiplexer, queueName).GetStatusAsync();
-        return status.Ready + status.Delayed + status.Active;
+        await using JobQueueBase queue = Open(backend, queueName);
+        return await queue.GetStatusAsync();
     }
 
-    private async Task<WorkerProcess> StartWorkerAsync(string queueName)
+    private JobQueueBase Open(string backend, string queueName) => backend == "streams"
+        ? new RedisStreamJobQueue(Redis.Multiplexer, queueName, stream: new RedisStreamOptions { Group = StormGroup })
+        : new RedisListJobQueue(Redis.Multiplexer, queueName);
+
+    private async Task<WorkerProcess> StartWorkerAsync(string queueName, string backend)
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "ResilientQueue.StormWorker.dll"), Redis.Configuration, queueName, Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "ResilientQueue.StormWorker.dll"), Redis.Configuration, queueName, Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), backend },
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
