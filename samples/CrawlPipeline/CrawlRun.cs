@@ -67,7 +67,9 @@ public sealed class CrawlRun(CrawlOptions options, IAnsiConsole console, bool li
 
             host.Services.GetRequiredService<CrawlSettings>().CrawlId = crawl.Id;
             string backend = redis is null ? "in-memory" : "Redis " + options.Redis;
-            console.MarkupLineInterpolated($"[bold]CrawlPipeline[/]: site {server.BaseAddress} ({site.Pages.Count} pages, {site.DeadLinks.Count} dead links, seed {options.Seed}{(options.Quick ? ", quick" : string.Empty)}), backend {backend}, crawl {crawl.Id}{(crawl.Resumed ? " [yellow](resumed from an earlier run)[/]" : string.Empty)}");
+            console.MarkupLine("[bold]CrawlPipeline[/]: " + Markup.Escape(FormattableString.Invariant(
+                $"site {server.BaseAddress} ({site.Pages.Count} pages, {site.DeadLinks.Count} dead links, seed {options.Seed}{(options.Quick ? ", quick" : string.Empty)}), backend {backend}, crawl {crawl.Id}"))
+                + (crawl.Resumed ? " [yellow](resumed from an earlier run)[/]" : string.Empty));
             await host.StartAsync();
 
             IJobQueue crawlQueue = queues.GetQueue(CrawlSettings.CrawlQueue);
