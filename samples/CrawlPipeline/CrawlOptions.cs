@@ -72,7 +72,7 @@ public sealed record CrawlOptions
         : BackoffPolicy.OneToSixteenSeconds;
 
     /// <summary>The crawl's per-job timeout (the slow page runs into it).</summary>
-    public TimeSpan JobTimeout => TimeSpan.FromSeconds(Quick ? 3 : 5);
+    public TimeSpan JobTimeout => TimeSpan.FromSeconds(Quick ? 4 : 6);
 
     /// <summary>The workers' lease: after a kill -9 the reaper takes a job back this long after its last renewal.</summary>
     public TimeSpan LeaseDuration => TimeSpan.FromSeconds(Quick ? 5 : 15);

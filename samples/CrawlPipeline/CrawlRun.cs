@@ -73,7 +73,7 @@ public sealed class CrawlRun(CrawlOptions options, IAnsiConsole console, bool li
             await host.StartAsync();
 
             IJobQueue crawlQueue = queues.GetQueue(CrawlSettings.CrawlQueue);
-            EnqueueResult seeded = await crawlQueue.EnqueueObjectAsync(new CrawlPage("/"), options: new EnqueueOptions { IdempotencyKey = crawl.Id + ":/" });
+            await crawlQueue.EnqueueObjectAsync(new CrawlPage("/"), options: new EnqueueOptions { IdempotencyKey = crawl.Id + ":/" });
             if (crawl.Resumed)
             {
                 QueueStatus left = await crawlQueue.GetStatusAsync();
@@ -107,7 +107,6 @@ public sealed class CrawlRun(CrawlOptions options, IAnsiConsole console, bool li
             }
 
             Summary.WriteChecks(console, checks, _clock.Elapsed);
-            _ = seeded;
             return checks.All(c => c.Passed) ? ExitCodes.Ok : ExitCodes.Unexpected;
         }
     }

@@ -53,6 +53,7 @@ public sealed partial class CrawlHandler(HttpClient http, IJobQueueProvider queu
     private readonly StringBuilder _html = new();
     private int _parts;
     private int? _resumedFrom;
+    private bool _fetched;
 
     /// <inheritdoc />
     public async ValueTask HandleAsync(JobContext<CrawlPage> job, CancellationToken ct)
@@ -94,6 +95,7 @@ public sealed partial class CrawlHandler(HttpClient http, IJobQueueProvider queu
             await job.SaveCheckpointAsync(new LongPageCheckpoint(url, _html.ToString(), _parts), ct);
         }
 
+        _fetched = true;
         string html = _html.ToString();
         foreach (string link in Links(html))
         {
@@ -105,11 +107,14 @@ public sealed partial class CrawlHandler(HttpClient http, IJobQueueProvider queu
         await SendToExtractAsync(new ExtractPage(path, html, Partial: false, _parts, _resumedFrom), ct);
     }
 
-    /// <summary>The page took longer than the job's timeout: extract what has arrived, marked partial.</summary>
+    /// <summary>
+    /// The job ran past its timeout: extract what has arrived, marked partial (or, if the page had arrived whole and the
+    /// time went on waiting for room in the extract queue, the whole page).
+    /// </summary>
     public async ValueTask HandleTimeoutAsync(JobContext<CrawlPage> job, CancellationToken ct)
     {
-        LogTimedOut(logger, job.Payload.Path, _html.Length);
-        await SendToExtractAsync(new ExtractPage(job.Payload.Path, _html.ToString(), Partial: true, _parts, _resumedFrom), ct);
+        LogTimedOut(logger, job.Payload.Path, _html.Length, _fetched ? "whole" : "partial");
+        await SendToExtractAsync(new ExtractPage(job.Payload.Path, _html.ToString(), Partial: !_fetched, _parts, _resumedFrom), ct);
     }
 
     private async Task SendToExtractAsync(ExtractPage page, CancellationToken ct)
@@ -148,6 +153,6 @@ public sealed partial class CrawlHandler(HttpClient http, IJobQueueProvider queu
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Crawl of {Path} resumes at part {Part} from its checkpoint")]
     private static partial void LogResumed(ILogger logger, string path, int part);
 
-    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Crawl of {Path} timed out; the fallback sends the {Chars} characters that arrived, as a partial result")]
-    private static partial void LogTimedOut(ILogger logger, string path, int chars);
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Crawl of {Path} timed out; the fallback sends the {Chars} characters that arrived, as a {Kind} result")]
+    private static partial void LogTimedOut(ILogger logger, string path, int chars, string kind);
 }

@@ -54,7 +54,7 @@ public sealed class PipelineView(PipelineStats stats, RunLog log, string title)
         facts.AddRow("extract backpressure", Inv($"{level} {bp.Depth}/{bp.Capacity} ({bp.Utilisation:P0}); crawl waited {stats.BackpressureWaits} times"));
         facts.AddRow("links", Inv($"{stats.LinksFound} found, {stats.Duplicates} already known (idempotency key)"));
         facts.AddRow("errors by category", Markup.Escape(Errors()));
-        facts.AddRow("timeouts → fallback", Inv($"{stats.Count("resilientqueue.jobs.fallback", CrawlSettings.CrawlQueue)} partial results; reaped leases {log.EventCounts.GetValueOrDefault(3001) + log.EventCounts.GetValueOrDefault(3004)}"));
+        facts.AddRow("timeouts → fallback", Inv($"{stats.Count("resilientqueue.jobs.fallback", CrawlSettings.CrawlQueue)} completed by the fallback; reaped leases {log.EventCounts.GetValueOrDefault(3001) + log.EventCounts.GetValueOrDefault(3004)}"));
         var events = new Rows(log.Recent.Select(l => new Text(l) { Overflow = Overflow.Ellipsis }));
         return new Rows(table, facts, new Panel(events).Header("events").Border(BoxBorder.Rounded).Expand());
     }
