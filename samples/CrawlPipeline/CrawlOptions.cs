@@ -24,7 +24,7 @@ public sealed record CrawlOptions
           --help               this text
 
         Exit codes: 0 the outcome was as expected, 1 it was not (each failed check is listed), 2 bad usage or
-        Redis unreachable, 130 interrupted (Ctrl-C: the workers drained; on Redis, run again to resume).
+        Redis unreachable, 130 interrupted (Ctrl-C or SIGTERM: the workers drained; on Redis, run again to resume).
         """;
 
     /// <summary>Small site, scaled-down backoff.</summary>

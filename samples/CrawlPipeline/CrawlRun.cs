@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using CrawlPipeline.Pipeline;
 using CrawlPipeline.Site;
 using CrawlPipeline.View;
@@ -82,6 +83,14 @@ public sealed class CrawlRun(CrawlOptions options, IAnsiConsole console, bool li
 
             var view = new PipelineView(stats, log, "CrawlPipeline · " + backend);
             IHostApplicationLifetime lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            void Stop(PosixSignalContext signal)
+            {
+                signal.Cancel = true; // not the default exit: stop the host, drain, write the summary
+                lifetime.StopApplication();
+            }
+
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
             bool finished = live
                 ? await WatchLiveAsync(view, queues, health, lifetime.ApplicationStopping)
@@ -115,7 +124,7 @@ public sealed class CrawlRun(CrawlOptions options, IAnsiConsole console, bool li
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         builder.Logging.ClearProviders().AddProvider(log).SetMinimumLevel(LogLevel.Information);
-        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true); // Ctrl-C still stops the host: the workers drain
+        builder.Services.AddSingleton<IHostLifetime, SignalLifetime>(); // Ctrl-C and SIGTERM stop the host; the run then drains and sums up
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(stats);
         builder.Services.AddSingleton(new CrawlSettings
@@ -271,6 +280,17 @@ public sealed class CrawlRun(CrawlOptions options, IAnsiConsole console, bool li
         HealthReport report = await health.CheckHealthAsync(r => r.Tags.Contains("resilientqueue"));
         return report.Entries.ToDictionary(e => e.Key["resilientqueue:".Length..], e => e.Value.Status.ToString(), StringComparer.Ordinal);
     }
+}
+
+/// <summary>
+/// The host's lifetime without the console's signal handling: the run registers its own for SIGINT and SIGTERM, so that
+/// after the host stopped (the workers drained) it still writes the summary and exits with <see cref="ExitCodes.Interrupted"/>.
+/// </summary>
+internal sealed class SignalLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The sample's exit codes.</summary>
