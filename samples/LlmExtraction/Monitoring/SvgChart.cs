@@ -68,7 +68,7 @@ internal static class SvgChart
         {
             double x = X(requeue);
             svg.Append(F($"<line x1=\"{x:0.#}\" y1=\"{Top}\" x2=\"{x:0.#}\" y2=\"{bottomTop + BottomHeight}\" stroke=\"#7d3c98\" stroke-dasharray=\"2 3\"/>\n"));
-            svg.Append(F($"<text x=\"{x + 4:0.#}\" y=\"{Top + 12}\" fill=\"#7d3c98\">dead letters requeued</text>\n"));
+            svg.Append(F($"<text x=\"{x - 4:0.#}\" y=\"{Top + 12}\" fill=\"#7d3c98\" text-anchor=\"end\">dead letters requeued</text>\n"));
         }
 
         Line(svg, samples.Select(s => (X(s.At), YTop(s.Capacity))), "#7f8c8d", 2, "6 4", step: true);
@@ -144,11 +144,11 @@ internal static class SvgChart
         }
     }
 
-    /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="value"/>.</summary>
+    /// <summary>1, 2, 2.5 or 5 times a power of ten, at least <paramref name="value"/>.</summary>
     private static double NiceCeiling(double value)
     {
         double power = Math.Pow(10, Math.Floor(Math.Log10(Math.Max(value, 1e-9))));
-        foreach (double m in (double[])[1, 2, 5, 10])
+        foreach (double m in (double[])[1, 2, 2.5, 5, 10])
         {
             if (m * power >= value)
             {
