@@ -167,7 +167,7 @@ internal static class SampleRun
                 Completed = probe.Completed + reports.Sum(r => r.Completed),
                 Limit = limit + reports.Sum(r => r.Limit),
                 InFlight = inFlight + reports.Sum(r => r.InFlight),
-                Workers = 1 + others.Count,
+                Workers = 1 + reports.Count, // the processes that have reported
                 LatencyMs = median,
                 Retried = probe.Retried + reports.Sum(r => r.Retried.Values.Sum()),
                 RetriedByCategory = Merge(probe.RetriedByCategory, reports.Select(r => r.Retried)),

@@ -41,6 +41,20 @@ public sealed partial class LlmExtractionTests(ITestOutputHelper output)
         text.Should().Contain($"on Redis lists at {endpoint}").And.Contain("OK: every check passed");
     }
 
+    [Fact]
+    public async Task Quick_RedisTwoWorkerProcesses_PassesEveryCheck()
+    {
+        string? external = Environment.GetEnvironmentVariable("RESILIENTQUEUE_REDIS");
+        await using RedisServerProcess? server = external is { Length: > 0 } ? null : await RedisServerProcess.StartAsync();
+        string endpoint = external is { Length: > 0 } ? external : server!.EndPoint;
+
+        (int exitCode, string text, _) = await RunAsync(["--quick", "--redis", endpoint, "--workers", "2"]);
+
+        exitCode.Should().Be(0, "every check passes with a second worker process on the same queue:\n" + text);
+        text.Should().Contain("2 worker processes").And.Contain("OK: every check passed");
+        WorkerProcessesSeen(text).Should().Be(2, "the live counts include the second process's reports");
+    }
+
     [Theory]
     [InlineData("--workers 2", "--workers above 1 needs --redis")]
     [InlineData("--workers x --redis 127.0.0.1:6379", "--workers must be a whole number from 1 to 8, not 'x'")]
@@ -88,7 +102,13 @@ public sealed partial class LlmExtractionTests(ITestOutputHelper output)
         return [.. CheckRowRegex().Matches(table).Select(m => $"{m.Groups[1].Value.Trim()} {m.Groups[2].Value.Trim()}")];
     }
 
+    private static int WorkerProcessesSeen(string text) =>
+        ProcessesRegex().Matches(text).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
+
     private static bool Plain(string text) => !text.Contains('\u001b', StringComparison.Ordinal) && text.Contains("t=", StringComparison.Ordinal);
+
+    [GeneratedRegex(@" workers=(\d+)")]
+    private static partial Regex ProcessesRegex();
 
     [GeneratedRegex("<path d=\"([^\"]+)\"")]
     private static partial Regex PathRegex();

@@ -54,7 +54,7 @@ internal sealed class PipelineView(IAnsiConsole console, bool live, TextWriter p
     {
         plain.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"t={s.At.TotalSeconds,5:0.0}s {s.Phase,-8} ready={s.Queue.Ready,3} delayed={s.Queue.Delayed,2} active={s.Queue.Active,2} done={s.Completed,4} dead={s.Queue.Dead} | " +
-            $"limit={s.Limit,2} in-flight={s.InFlight,2} latency={s.LatencyMs,4:0}ms C={s.Capacity,2} | backpressure={s.Backpressure.Level} (waits {s.BackpressureWaits}) | " +
+            $"limit={s.Limit,2} in-flight={s.InFlight,2} latency={s.LatencyMs,4:0}ms{(s.Workers > 1 ? $" workers={s.Workers}" : "")} C={s.Capacity,2} | backpressure={s.Backpressure.Level} (waits {s.BackpressureWaits}) | " +
             $"retries={s.Retried} 429={s.TooManyRequests} 503={s.Unavailable} malformed={s.Malformed} | errors: {Join(s.Errors)}"));
     }
 

@@ -45,11 +45,11 @@ internal static class SummaryView
         double[] latencies = [.. samples.Select(s => s.LatencyMs).Where(l => l > 0).Order()];
         var summary = new Table().Title("Summary").AddColumns("", "").HideHeaders();
         void Row(string name, string value) => summary.AddRow(Markup.Escape(name), Markup.Escape(value));
-        Row("requests", F($"{last.Chunks} from {last.Documents} documents; {ledger.AnsweredInTime.Count} answered while their producer waited, {ledger.TimedOut.Count} RequestTimeout (answered later), {ledger.Failed.Count} dead-lettered (requeued, {reviewed.Count(r => r.Answer is not null)} answered); {ledger.Answers.Count} answered in all"));
+        Row("requests", F($"{last.Chunks} from {last.Documents} documents; {ledger.AnsweredInTime.Count} answered while their producer waited, {ledger.TimedOut.Count} RequestTimeout ({ledger.TimedOut.Keys.Count(c => !ledger.Failed.ContainsKey(c))} answered later, the others dead-lettered), {ledger.Failed.Count} dead-lettered (requeued, {reviewed.Count(r => r.Answer is not null)} answered); {ledger.Answers.Count} answered in all"));
         Row("fake model", F($"{llm.Calls} calls: {llm.Answered} answered, {llm.Malformed} malformed JSON, {llm.TooManyRequests} × 429 and {llm.Unavailable} × 503 (overloaded, Retry-After: 1), {llm.Stuck} hung; at most {llm.Gate.MaxRunning} served at once"));
         Row("retries by category", Join(last.RetriedByCategory));
         Row("errors by category", Join(last.Errors));
-        Row("adaptive limit", limits.Length == 0 ? "-" : F($"started at {PipelineQueue.Limiter.InitialLimit}, ranged {limits.Min()}–{limits.Max()}, ended at {limits[^1]} (hidden capacity C: {string.Join(" → ", samples.Select(s => s.Capacity).Distinct())})"));
+        Row("adaptive limit", limits.Length == 0 ? "-" : F($"started at {PipelineQueue.Limiter.InitialLimit}{(last.Workers > 1 ? $" in each of {last.Workers} worker processes (summed here)" : "")}, ranged {limits.Min()}–{limits.Max()}, ended at {limits[^1]} (hidden capacity C: {string.Join(" → ", samples.Select(s => s.Capacity).Distinct())})"));
         Row("latency", latencies.Length == 0 ? "-" : F($"median per sample: lowest {latencies[0]:0} ms, median {latencies[latencies.Length / 2]:0} ms, highest {latencies[^1]:0} ms (no-load latency {llm.BaseLatencyMs:0} ms)"));
         Row("backpressure", F($"producer waited {ledger.BackpressureWaits} times at the high watermark ({ledger.BackpressureWaited.TotalSeconds:0.0} s in all); depth at most {ledger.MaxDepth} of {PipelineQueue.Capacity}"));
         Row("time", F($"{last.At.TotalSeconds:0.0} s"));
