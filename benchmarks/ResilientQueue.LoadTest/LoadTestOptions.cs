@@ -28,12 +28,16 @@ internal sealed record LoadTestOptions(
     string? Redis,
     string? Output,
     bool Json,
-    int TimeLimitSeconds)
+    int TimeLimitSeconds,
+    int Warmup = 0)
 {
     public const string Usage =
         "Usage: ResilientQueue.LoadTest [--jobs 100000] [--concurrency 1,10,100] [--scenario all|prequeued|steady|latency]\n" +
         "       [--consumer all|hosted|raw] [--redis 127.0.0.1:PORT] [--output FILE.md] [--json] [--time-limit SECONDS]\n" +
-        "--json runs one scenario (one --scenario, one --concurrency, one --consumer) and prints one JSON line.";
+        "       [--warmup JOBS]\n" +
+        "--json runs one scenario (one --scenario, one --concurrency, one --consumer) and prints one JSON line.\n" +
+        "--warmup runs that many pre-queued jobs through the same consumer in the same process before each measured run\n" +
+        "(not measured), as a long-running worker is warm; 0 (the default) measures a cold process.";
 
     public static LoadTestOptions Parse(string[] args)
     {
@@ -64,6 +68,7 @@ internal sealed record LoadTestOptions(
                 "--redis" => o with { Redis = value },
                 "--output" => o with { Output = value },
                 "--time-limit" => o with { TimeLimitSeconds = Int(value, 1, 7200, "--time-limit") },
+                "--warmup" => o with { Warmup = Int(value, 0, 1_000_000, "--warmup") },
                 _ => throw new ArgumentException($"Unknown option {args[i]}.\n{Usage}"),
             };
             i++;

@@ -2,7 +2,7 @@
 // ceiling), on the Redis list backend. See benchmarks/README.md.
 // Usage: dotnet run -c Release --project benchmarks/ResilientQueue.LoadTest -- [--jobs 100000] [--concurrency 1,10,100]
 //        [--scenario all|prequeued|steady|latency] [--consumer all|hosted|raw] [--redis 127.0.0.1:PORT] [--output FILE.md]
-//        [--json] [--time-limit SECONDS]
+//        [--json] [--time-limit SECONDS] [--warmup JOBS]
 // Without --redis it starts its own redis-server (no persistence) on a free loopback port and stops it at the end.
 using System.Globalization;
 using System.Text;
@@ -39,6 +39,7 @@ try
 {
     if (options.Json)
     {
+        await runner.WarmUpAsync(options.Consumers[0], options.Concurrency[0], options.Warmup, timeout.Token);
         ScenarioResult result = await runner.RunAsync(options.Scenarios[0], options.Consumers[0], options.Concurrency[0], options.Jobs, timeout.Token);
         Console.WriteLine(Report.Json(result));
         return 0;
@@ -51,6 +52,7 @@ try
         {
             foreach (ConsumerKind consumer in options.Consumers)
             {
+                await runner.WarmUpAsync(consumer, concurrency, options.Warmup, timeout.Token);
                 ScenarioResult r = await runner.RunAsync(scenario, consumer, concurrency, options.Jobs, timeout.Token);
                 results.Add(r);
                 Console.WriteLine(Report.Json(r));
@@ -62,6 +64,9 @@ try
     var header = new StringBuilder();
     header.AppendLine("# Load test: the hosted worker and the raw consumer on the Redis list backend").AppendLine();
     header.AppendLine(CultureInfo.InvariantCulture, $"- date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; redis-server {version} on loopback, no persistence");
+    header.AppendLine(options.Warmup > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"- warm: before each measured run, {options.Warmup:N0} pre-queued jobs ran through the same consumer in the same process (not measured; the server is flushed after them)")
+        : "- cold: each run is the process's first (no warm-up; JIT and tiered compilation happen during the run)");
     header.AppendLine(CultureInfo.InvariantCulture, $"- jobs per run: {options.Jobs:N0}; payload: {Payload.StandardBytes.Length} bytes of JSON; handler: no-op; one shared ConnectionMultiplexer (StackExchange.Redis {RedisTestSettings.ClientPackageVersion})");
     header.AppendLine("- hosted: a generic host, `AddResilientQueue().UseRedisLists()` on the shared multiplexer, `AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = C)`, OpenTelemetry SDK recording the `ResilientQueue` meter and activity source into counting exporters");
     header.AppendLine("- raw: the hand-written LoadConsumer on the backend (batch fetch into a buffer of max(2 x C, 64), C handler loops, batched acks): the backend's ceiling");

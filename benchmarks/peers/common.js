@@ -5,11 +5,13 @@
 // An adapter: { name, async open(queue, { concurrency, worker }), async addBulk(payloads), async add(payload),
 //   async startWorker(concurrency, onJob), async counts() -> { waiting, active }, async close() }.
 
+const { redisStats } = require('./redis-info');
+
 const PAYLOAD = { url: 'https://example.org/articles/2026/11/22/some-article', depth: 2, tenant: 'acme', n: 12345, stamp: 0 };
 const LATENCY_SAMPLES = 2000;
 
 function parseArgs(argv) {
-  const o = { scenario: null, concurrency: null, jobs: 100000, redis: null, timeLimit: 300 };
+  const o = { scenario: null, concurrency: null, jobs: 100000, warmup: 0, redis: null, timeLimit: 300 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -17,6 +19,7 @@ function parseArgs(argv) {
       case '--scenario': o.scenario = value; break;
       case '--concurrency': o.concurrency = int(value, 1, 1000, flag); break;
       case '--jobs': o.jobs = int(value, 1, 5000000, flag); break;
+      case '--warmup': o.warmup = int(value, 0, 1000000, flag); break;
       case '--redis': o.redis = value; break;
       case '--time-limit': o.timeLimit = int(value, 1, 7200, flag); break;
       default: throw new Error(`unknown option ${flag}`);
@@ -77,6 +80,19 @@ async function addInChunks(adapter, jobs, chunk, inFlight) {
 
 function percentile(sorted, q) { return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] : null; }
 
+// --warmup N: N pre-queued jobs through the same adapter, worker and concurrency on a queue of their own, before the
+// measured phase, as in a worker that has been running for a while (V8 has optimised the hot paths). Not measured.
+async function warmUp(adapter, o, deadline) {
+  if (!o.warmup) return;
+  await adapter.open(`peers-warmup-${o.scenario}-${o.concurrency}`, o);
+  const done = completion(o.warmup);
+  await addInChunks(adapter, o.warmup, 1000, 4);
+  await adapter.startWorker(o.concurrency, done.onJob);
+  await Promise.race([done.reached, sleep(Math.max(deadline - now(), 0)).then(() => { throw new Error(`warm-up: only ${done.handled()} of ${o.warmup} jobs ran in time`); })]);
+  await drained(adapter, deadline);
+  await adapter.close();
+}
+
 async function main(adapter) {
   const o = parseArgs(process.argv.slice(2));
   const deadline = now() + o.timeLimit * 1000;
@@ -84,6 +100,8 @@ async function main(adapter) {
   killer.unref();
   const queue = `peers-${o.scenario}-${o.concurrency}`;
   const target = o.scenario === 'latency' ? LATENCY_SAMPLES : o.jobs;
+  await warmUp(adapter, o, deadline);
+  const redisBefore = o.warmup > 0 ? redisStats(o.host, o.port) : null;
   await adapter.open(queue, o);
   const done = completion(target);
   const result = { library: adapter.name, scenario: o.scenario, concurrency: o.concurrency, jobs: target };
@@ -118,6 +136,11 @@ async function main(adapter) {
     Object.assign(result, { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? null });
   }
   await adapter.close();
+  if (redisBefore) {
+    const redisAfter = redisStats(o.host, o.port);
+    result.commandsPerJob = (redisAfter.commands - redisBefore.commands) / target;
+    result.redisCpuMicrosecondsPerJob = ((redisAfter.cpuSeconds - redisBefore.cpuSeconds) * 1e6) / target;
+  }
   console.log(JSON.stringify(result));
   process.exit(0);
 }

@@ -5,18 +5,20 @@
 const { spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const redisInfo = require('./redis-info');
 
 const LIBRARIES = ['bullmq', 'bee-queue', 'resilientqueue-hosted', 'resilientqueue-raw'];
 const LABELS = { bullmq: 'BullMQ 6.7.0', 'bee-queue': 'bee-queue 2.0.0', 'resilientqueue-hosted': 'ResilientQueue hosted worker', 'resilientqueue-raw': 'ResilientQueue raw consumer' };
 const ALL_SCENARIOS = ['prequeued:1', 'prequeued:10', 'prequeued:100', 'steady:100', 'latency:10'];
 
 function parseArgs(argv) {
-  const o = { reps: 3, jobs: 100000, port: null, dll: null, output: null, timeLimit: 300, scenarios: ALL_SCENARIOS, commit: 'unknown' };
+  const o = { reps: 3, jobs: 100000, warmup: 0, port: null, dll: null, output: null, timeLimit: 300, scenarios: ALL_SCENARIOS, commit: 'unknown' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i], argv[i + 1]];
     if (v === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--reps') o.reps = int(v, 1, 20, flag);
     else if (flag === '--jobs') o.jobs = int(v, 100, 5000000, flag);
+    else if (flag === '--warmup') o.warmup = int(v, 0, 1000000, flag);
     else if (flag === '--port') o.port = int(v, 1, 65535, flag);
     else if (flag === '--dll') o.dll = v;
     else if (flag === '--output') o.output = v;
@@ -38,31 +40,11 @@ function int(text, min, max, name) {
   return n;
 }
 
-function info(port, section) {
-  const text = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'INFO', section], { encoding: 'utf8', timeout: 10000 });
-  const fields = {};
-  for (const line of text.split(/\r?\n/)) {
-    const at = line.indexOf(':');
-    if (at > 0 && !line.startsWith('#')) fields[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return fields;
-}
-
-// Commands (every call, including those scripts ran; INFO itself left out) and main-thread CPU seconds.
-function redisStats(port) {
-  let commands = 0;
-  for (const [key, value] of Object.entries(info(port, 'commandstats'))) {
-    if (key.startsWith('cmdstat_') && key !== 'cmdstat_info') commands += Number(/calls=(\d+)/.exec(value)[1]);
-  }
-  const cpu = info(port, 'cpu');
-  const cpuSeconds = 'used_cpu_sys_main_thread' in cpu
-    ? Number(cpu.used_cpu_sys_main_thread) + Number(cpu.used_cpu_user_main_thread)
-    : Number(cpu.used_cpu_sys) + Number(cpu.used_cpu_user);
-  return { commands, cpuSeconds };
-}
+const info = (port, section) => redisInfo.info('127.0.0.1', port, section);
+const redisStats = (port) => redisInfo.redisStats('127.0.0.1', port);
 
 function command(library, scenario, concurrency, o) {
-  const common = ['--scenario', scenario, '--concurrency', String(concurrency), '--jobs', String(o.jobs), '--redis', `127.0.0.1:${o.port}`, '--time-limit', String(o.timeLimit)];
+  const common = ['--scenario', scenario, '--concurrency', String(concurrency), '--jobs', String(o.jobs), '--warmup', String(o.warmup), '--redis', `127.0.0.1:${o.port}`, '--time-limit', String(o.timeLimit)];
   if (library.startsWith('resilientqueue-')) return ['dotnet', [o.dll, ...common, '--consumer', library.slice('resilientqueue-'.length), '--json']];
   return [process.execPath, [path.join(__dirname, `${library}.js`), ...common]];
 }
@@ -83,8 +65,10 @@ function runOne(library, scenario, concurrency, o) {
   return {
     library, scenario, concurrency, jobs: r.jobs,
     jobsPerSecond: r.jobsPerSecond,
-    commandsPerJob: (after.commands - before.commands) / r.jobs,
-    redisCpuMicrosecondsPerJob: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / r.jobs,
+    // Cold runs: measured here around the whole child. Warm runs: the child measured its measured phase itself (the
+    // same INFO fields; node: redis-info.js, .NET: the load test's RedisStats), so the warm-up is left out.
+    commandsPerJob: o.warmup > 0 ? r.commandsPerJob : (after.commands - before.commands) / r.jobs,
+    redisCpuMicrosecondsPerJob: o.warmup > 0 ? r.redisCpuMicrosecondsPerJob : ((after.cpuSeconds - before.cpuSeconds) * 1e6) / r.jobs,
     clientCpuMicrosecondsPerJob: r.clientCpuMicrosecondsPerJob,
     allocatedBytesPerJob: r.allocatedBytesPerJob ?? null,
     p50Ms: r.p50Ms ?? null, p99Ms: r.p99Ms ?? null, maxMs: r.maxMs ?? null,
@@ -157,13 +141,16 @@ function main() {
     '',
     `- date: ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC; ResilientQueue commit ${o.commit}; machine: ${require('node:os').cpus().length} cores; node ${process.version}; redis-server ${version} on loopback, no persistence, one server for every run (FLUSHALL between runs)`,
     `- ${fmt(o.jobs)} jobs per run (idle pickup: 2,000 jobs, one every 2 ms); payload: the same ~107 bytes of JSON; no-op handler; completed jobs removed (BullMQ removeOnComplete/removeOnFail, bee-queue removeOnSuccess/removeOnFailure, ResilientQueue removes on ack)`,
+    o.warmup > 0
+      ? `- warm: before each measured run, ${fmt(o.warmup)} pre-queued jobs ran through the same library, worker and concurrency in the same process (not measured), as in a worker that has been running for a while; the Redis figures then come from the process itself, over its measured phase only (the same INFO fields)`
+      : '- cold: each run is its process\'s first (JIT, tiered compilation and V8 optimisation happen during the run)',
     `- ${o.reps} reps, every scenario runs each library in turn (order rotated per rep); medians; ratios to BullMQ: jobs/s (higher is better) and Redis CPU/job (lower is better)`,
     '- pre-queued: bulk add in chunks of 1,000 (4 in flight), then start the worker; jobs/s = jobs / (worker start to last ack). steady: a producer adds batches of 100 (8 in flight) while the worker runs; jobs/s = jobs / (first add to last ack). The last ack: the handler ran every job, then the queue was polled until nothing was waiting or active',
-    '- Redis commands/job and CPU/job: measured by this runner from `INFO commandstats` (every call, including those scripts ran) and `INFO cpu` (main thread, sys + user) before and after each run, over the jobs\' whole life (add + process + remove), the same way for every library; client CPU/job and allocations (.NET only) are the process\'s own over the consuming window',
+    `- Redis commands/job and CPU/job: from \`INFO commandstats\` (every call, including those scripts ran) and \`INFO cpu\` (main thread, sys + user) ${o.warmup > 0 ? 'read by each process before and after its measured phase' : 'read by this runner before and after each run'}, over the jobs' whole life (add + process + remove), the same way for every library; client CPU/job and allocations (.NET only) are the process's own over the consuming window`,
     '',
     table(runs, o),
     '',
-    `Reproduce: \`benchmarks/peers/run.sh --reps ${o.reps} --jobs ${o.jobs}\``,
+    `Reproduce: \`benchmarks/peers/run.sh --reps ${o.reps} --jobs ${o.jobs}${o.warmup > 0 ? ` --warmup ${o.warmup}` : ''}\``,
     '',
   ].join('\n');
   console.log(md);

@@ -2,7 +2,9 @@
 # The side-by-side benchmark in one command: BullMQ, bee-queue, the ResilientQueue hosted worker and its raw consumer,
 # each scenario interleaved for N reps on ONE redis-server that this script starts (loopback, no persistence) and stops.
 # Usage: benchmarks/peers/run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,...] [--time-limit 300]
-#                                [--stackexchange-redis 2.13.23|3.4.35]
+#                                [--stackexchange-redis 2.13.23|3.4.35] [--warmup JOBS]
+# --warmup N runs N pre-queued jobs through each library's worker in the same process before each measured run
+# (default 0: cold processes).
 # Installs what is missing (node/npm and redis-server through apt-get, the pinned npm packages through npm ci) and
 # builds the load test in Release on the StackExchange.Redis line asked for (artifacts in $RESQ_PEERS_ARTIFACTS/se-VERSION, default /tmp/resq-peers-art). $RESQ_COMMIT names
 # the commit measured in the report when the tree is not a git work tree (e.g. a git archive).
@@ -10,7 +12,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-reps=3 jobs=100000 output="" scenarios="" time_limit=300 ser=2.13.23
+reps=3 jobs=100000 output="" scenarios="" time_limit=300 ser=2.13.23 warmup=0
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || { echo "$1 needs a value" >&2; exit 2; }
   case "$1" in
@@ -20,12 +22,14 @@ while [[ $# -gt 0 ]]; do
     --scenarios) scenarios="$2" ;;
     --time-limit) time_limit="$2" ;;
     --stackexchange-redis) ser="$2" ;;
-    *) echo "unknown option $1 (usage: run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,steady:100] [--time-limit SECONDS] [--stackexchange-redis VERSION])" >&2; exit 2 ;;
+    --warmup) warmup="$2" ;;
+    *) echo "unknown option $1 (usage: run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,steady:100] [--time-limit SECONDS] [--stackexchange-redis VERSION] [--warmup JOBS])" >&2; exit 2 ;;
   esac
   shift 2
 done
 [[ "$reps" =~ ^[0-9]+$ && "$reps" -ge 1 && "$reps" -le 20 ]] || { echo "--reps must be 1 to 20" >&2; exit 2; }
 [[ "$jobs" =~ ^[0-9]+$ && "$jobs" -ge 100 && "$jobs" -le 5000000 ]] || { echo "--jobs must be 100 to 5,000,000" >&2; exit 2; }
+[[ "$warmup" =~ ^[0-9]+$ && "$warmup" -le 1000000 ]] || { echo "--warmup must be 0 to 1,000,000" >&2; exit 2; }
 [[ "$ser" =~ ^[23]\.[0-9]+\.[0-9]+$ ]] || { echo "--stackexchange-redis takes a version such as 2.13.23 or 3.4.35, not $ser" >&2; exit 2; }
 output="${output:-$root/benchmarks/results/$(date -u +%F)-peers.md}"
 
@@ -62,6 +66,6 @@ trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do redis-cli -h 127.0.0.1 -p "$port" PING >/dev/null 2>&1 && break; sleep 0.1; done
 redis-cli -h 127.0.0.1 -p "$port" PING >/dev/null || { echo "redis-server did not start on port $port" >&2; exit 1; }
 
-args=(--port "$port" --dll "$dll" --reps "$reps" --jobs "$jobs" --output "$output" --time-limit "$time_limit" --commit "$commit")
+args=(--port "$port" --dll "$dll" --reps "$reps" --jobs "$jobs" --warmup "$warmup" --output "$output" --time-limit "$time_limit" --commit "$commit")
 [[ -z "$scenarios" ]] || args+=(--scenarios "$scenarios")
 node "$here/run.js" "${args[@]}"

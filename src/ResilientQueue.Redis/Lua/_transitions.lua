@@ -15,6 +15,18 @@ local function current_leases(lease, first, n)
   return ids, current
 end
 
+-- The same, split for the scripts that act on the current ones (ack, complete): a 1/0 result per pair, in order, and
+-- the ids of the current ones.
+local function split_current(lease, first, n)
+  local ids, current = current_leases(lease, first, n)
+  local results, done = {}, {}
+  for i = 1, n do
+    results[i] = current[i] and 1 or 0
+    if current[i] then done[#done + 1] = ids[i] end
+  end
+  return ids, current, results, done
+end
+
 -- Ends the leases of jobs: they leave the active set and their tokens (and started marks) are removed.
 local function leave_active(active, lease, ids)
   each_chunk('HDEL', lease, ids)

@@ -19,11 +19,6 @@ local now = ARGV[1]
 local retention = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 
-local ids, current = current_leases(lease, 4, n)
-local results, done = {}, {}
-for i = 1, n do
-  results[i] = current[i] and 1 or 0
-  if current[i] then done[#done + 1] = ids[i] end
-end
+local _, _, results, done = split_current(lease, 4, n)
 if #done > 0 then complete_jobs(meta, active, completed, lease, attempts, done, now, retention) end
 return results

@@ -74,7 +74,7 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
         cancellationToken.ThrowIfCancellationRequested();
         using Activity? activity = StartSend();
         NewJob[] job = [JobArguments.Enqueue(Name, payload, WithTraceParent(options, activity), Options, Now())];
-        IReadOnlyList<EnqueueResult> results = await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(options, Options), () => EnqueueCoreAsync(Restamp(job), cancellationToken), WaitForRoomAsync, TimeProvider, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<EnqueueResult> results = await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(options, Options), EnqueueAttempts(job, cancellationToken), WaitForRoomAsync, TimeProvider, cancellationToken).ConfigureAwait(false);
         Count(results);
         activity?.SetTag("messaging.message.id", results[0].JobId);
         return results[0];
@@ -94,7 +94,7 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
             }
         }
 
-        IReadOnlyList<EnqueueResult> results = await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(null, Options), () => EnqueueCoreAsync(Restamp(normalized), cancellationToken), WaitForRoomAsync, TimeProvider, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<EnqueueResult> results = await RoomWaiter.RunAsync(Name, JobArguments.FullPolicy(null, Options), EnqueueAttempts(normalized, cancellationToken), WaitForRoomAsync, TimeProvider, cancellationToken).ConfigureAwait(false);
         Count(results);
         activity?.SetTag("messaging.batch.message_count", results.Count);
         return results;
@@ -169,7 +169,21 @@ public abstract partial class JobQueueBase : IJobQueue, IAsyncDisposable, IDispo
         }
     }
 
-    /// <summary>A waiting enqueue tries again later: stamp its jobs with the time of the try (ids stay).</summary>
+    /// <summary>
+    /// The tries of one enqueue: the first stores the jobs as they were stamped; a try after waiting for room stamps them
+    /// with the time of that try (ids stay). (Restamping every first try copied every job of every batch.)
+    /// </summary>
+    private Func<ValueTask<IReadOnlyList<EnqueueResult>>> EnqueueAttempts(NewJob[] jobs, CancellationToken cancellationToken)
+    {
+        bool first = true;
+        return () =>
+        {
+            NewJob[] stamped = first ? jobs : Restamp(jobs);
+            first = false;
+            return EnqueueCoreAsync(stamped, cancellationToken);
+        };
+    }
+
     private NewJob[] Restamp(NewJob[] jobs)
     {
         DateTimeOffset now = Now();

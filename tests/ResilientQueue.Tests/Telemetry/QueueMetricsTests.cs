@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
@@ -164,7 +165,16 @@ public sealed class QueueMetricsTests
                 }
             },
         };
-        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(ResilientQueueTelemetry).TypeHandle);
+        // Every type of the core that holds instruments in static fields creates them on first use: create them all, so
+        // the list does not depend on which tests ran before (request-reply's histogram lives in its own type).
+        foreach (Type type in typeof(ResilientQueueTelemetry).Assembly.GetTypes())
+        {
+            if (!type.ContainsGenericParameters && type.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic).Any(f => typeof(Instrument).IsAssignableFrom(f.FieldType)))
+            {
+                System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(type.TypeHandle);
+            }
+        }
+
         listener.Start();
         return instruments;
     }
