@@ -9,15 +9,17 @@
 #    is needed); it is stopped again, by its PID, when the script ends. If Docker cannot be had, the Redis tests run on
 #    local redis-server processes instead (said loudly; not a failure by itself);
 #  - runs, each with a heading and its test count:
-#      [1/4] every test project of ResilientQueue.sln but the limiter's timed scenarios, the Redis tests through
+#      [1/5] every test project of ResilientQueue.sln but the limiter's timed scenarios and the samples, the Redis tests through
 #            Testcontainers, StackExchange.Redis 2.13.23 with RESP2 (the package's floor and the client's default protocol);
-#      [2/4] the Redis conformance suites and the fixture tests on StackExchange.Redis 3.4.35 with RESP3 (built apart);
-#      [3/4] the local redis-server path (Docker off): fixture tests, list conformance and restart tests;
-#      [4/4] the adaptive limiter's scenarios against a real HTTP server (ResilientQueue.Limiter.Tests), alone on the
+#      [2/5] the Redis conformance suites and the fixture tests on StackExchange.Redis 3.4.35 with RESP3 (built apart);
+#      [3/5] the local redis-server path (Docker off): fixture tests, list conformance and restart tests;
+#      [4/5] the adaptive limiter's scenarios against a real HTTP server (ResilientQueue.Limiter.Tests), alone on the
 #            machine: they measure latency and time, and the storm and load tests of run 1 beside them starve them;
+#      [5/5] the samples' runs (ResilientQueue.Samples.Tests: CrawlPipeline and LlmExtraction --quick on the in-memory
+#            backend and on Redis, the crawl's kill -9 and resume), alone and one at a time: each must finish in 30 s;
 #  - ends with one plain line, "N passed, N failed", summed over the runs (skipped counts are on the line before).
 #
-# Arguments go to `dotnet test` of one run of the whole solution instead of the four runs
+# Arguments go to `dotnet test` of one run of the whole solution instead of the five runs
 # (./test.sh --filter "FullyQualifiedName~InMemory"). Environment:
 #   RESILIENTQUEUE_REDIS_DOCKER=off   no Docker at all (local redis-server processes); =on: fail when Docker cannot be had
 #   RESILIENTQUEUE_REDIS=host:port    a running loopback server for the Redis tests (no Docker either)
@@ -228,7 +230,8 @@ run() {
     value() { local v; v="$(printf '%s\n' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p")"; echo "${v:-0}"; }
     passed=$((passed + $(value passed)))
     failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
-    skipped=$((skipped + $(value notExecuted)))
+    # xunit's skipped tests are results with outcome NotExecuted (the Counters element does not count them).
+    skipped=$((skipped + $(grep -o 'outcome="NotExecuted"' "$trx" | wc -l)))
   done
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     echo "dotnet test exited with code $rc (build error or crashed test host; $files result files)" >&2
@@ -271,25 +274,29 @@ else
 
   # RESILIENTQUEUE_REDIS_PROTOCOL unset: the client's default, which is RESP2 on 2.x (a fixture test checks it).
   unset RESILIENTQUEUE_REDIS_PROTOCOL
-  # The limiter's scenarios measure latency on this machine: run 4/4 runs them alone (the CPU-heavy storm and restart
+  # The limiter's scenarios measure latency on this machine: run 4/5 runs them alone (the CPU-heavy storm and restart
   # tests of run 1 beside them made a follow-the-capacity scenario miss its 2.5 s once in CI).
-  run "1/4" "whole suite (every test project but the limiter's timed scenarios); Redis tests on $server_kind; StackExchange.Redis 2.13.23, RESP2 (default protocol)" \
-    ResilientQueue.sln --artifacts-path "$artifacts/se2" --filter "FullyQualifiedName!~ResilientQueue.Limiter.Tests"
+  run "1/5" "whole suite (every test project but the limiter's timed scenarios and the samples); Redis tests on $server_kind; StackExchange.Redis 2.13.23, RESP2 (default protocol)" \
+    ResilientQueue.sln --artifacts-path "$artifacts/se2" --filter "FullyQualifiedName!~ResilientQueue.Limiter.Tests&FullyQualifiedName!~ResilientQueue.Samples.Tests"
 
   RESILIENTQUEUE_REDIS_PROTOCOL=resp3 \
-    run "2/4" "Redis conformance suites + fixture tests on $server_kind; StackExchange.Redis 3.4.35, RESP3" \
+    run "2/5" "Redis conformance suites + fixture tests on $server_kind; StackExchange.Redis 3.4.35, RESP3" \
     tests/ResilientQueue.Redis.Tests -p:StackExchangeRedisVersion=3.4.35 --artifacts-path "$artifacts/se3" \
     --filter "FullyQualifiedName~ConformanceTests|FullyQualifiedName~ResilientQueue.Redis.Tests.Infrastructure"
 
   if [ -z "${RESILIENTQUEUE_REDIS:-}" ]; then
     RESILIENTQUEUE_REDIS_DOCKER=off RESILIENTQUEUE_REDIS_PROTOCOL=resp2 \
-      run "3/4" "local redis-server path (Docker off): fixture, list conformance and restart tests; StackExchange.Redis 2.13.23, RESP2" \
+      run "3/5" "local redis-server path (Docker off): fixture, list conformance and restart tests; StackExchange.Redis 2.13.23, RESP2" \
       tests/ResilientQueue.Redis.Tests --no-build --artifacts-path "$artifacts/se2" \
       --filter "FullyQualifiedName~ResilientQueue.Redis.Tests.Infrastructure|FullyQualifiedName~RedisListJobQueueConformanceTests|FullyQualifiedName~RedisRestartTests"
   fi
 
-  run "4/4" "the adaptive limiter's scenarios against a real HTTP server, alone on the machine (no Redis)" \
+  run "4/5" "the adaptive limiter's scenarios against a real HTTP server, alone on the machine (no Redis)" \
     tests/ResilientQueue.Limiter.Tests --no-build --artifacts-path "$artifacts/se2"
+
+  # The samples' --quick runs are timed (each must end within 30 s) and start fake servers of their own: alone too.
+  run "5/5" "the samples' runs (CrawlPipeline, LlmExtraction: --quick in memory and on Redis, kill -9 and resume), alone on the machine" \
+    tests/ResilientQueue.Samples.Tests --no-build --artifacts-path "$artifacts/se2"
 fi
 
 stop_docker

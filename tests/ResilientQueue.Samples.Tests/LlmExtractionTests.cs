@@ -38,7 +38,7 @@ public sealed partial class LlmExtractionTests(ITestOutputHelper output)
         (int exitCode, string text, _) = await RunAsync(["--quick", "--redis", endpoint]);
 
         exitCode.Should().Be(0, "every check of the run passes on Redis too:\n" + text);
-        text.Should().Contain($"on Redis lists at {endpoint}").And.Contain("OK: every check passed");
+        text.Should().Contain($"on a Redis stream (consumer group 'extractors') at {endpoint}").And.Contain("OK: every check passed");
     }
 
     [Fact]

@@ -30,9 +30,12 @@ internal static class PipelineQueue
         Algorithm = ConcurrencyLimitAlgorithm.Vegas, // a queueing downstream: find its capacity, not its error cliff
     };
 
+    /// <summary>The consumer group every process of the sample reads the stream as, on Redis.</summary>
+    public const string Group = "extractors";
+
     /// <summary>Which backend a run uses: the in-memory queue, or Redis at <c>--redis host:port</c>.</summary>
     public static string Backend(SampleOptions options) =>
-        options.Redis is null ? "in-memory" : $"Redis lists at {options.Redis}";
+        options.Redis is null ? "in-memory" : $"a Redis stream (consumer group '{Group}') at {options.Redis}";
 
     /// <summary>Registers the queue, and its worker when <paramref name="worker"/> is set, calling the model at <paramref name="llm"/>.</summary>
     public static ResilientQueueBuilder AddPipelineQueue(this IServiceCollection services, SampleOptions options, Uri llm, bool worker)
@@ -40,7 +43,13 @@ internal static class PipelineQueue
         ResilientQueueBuilder queues = services.AddResilientQueue();
         if (options.Redis is { } redis)
         {
-            queues.UseRedisLists(redis); // the stream backend (consumer groups) replaces this line once it is released
+            // Seed 000 ran its requests on a Redis stream: every process here (the producer and each worker) reads as the
+            // one consumer group, declared, so that the producer's waits are for that group's results.
+            queues.UseRedisStreams(redis, configure: s =>
+            {
+                s.Group = Group;
+                s.Groups.Add(Group);
+            });
         }
 
         Scale scale = options.Scale;
