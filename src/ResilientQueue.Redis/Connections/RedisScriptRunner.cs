@@ -13,13 +13,9 @@ internal sealed class RedisScriptRunner : IAsyncDisposable, IDisposable
     private readonly RedisConnection _connection;
     private readonly bool _disposesConnection;
     private readonly int _database;
-    private readonly RedisChannel _channel;
-    private readonly Action<RedisChannel, RedisValue> _onNotify;
+    private readonly RedisSubscription _notify;
     private readonly Action _wake;
-    private readonly object _subscriptionGate = new();
     private Database? _db;
-    private Task? _subscription;
-    private IConnectionMultiplexer? _subscribedOn;
 
     /// <param name="connection">The connection.</param>
     /// <param name="disposesConnection">Whether disposing this disposes the connection (the queue alone uses it).</param>
@@ -31,9 +27,8 @@ internal sealed class RedisScriptRunner : IAsyncDisposable, IDisposable
         _connection = connection;
         _disposesConnection = disposesConnection;
         _database = database;
-        _channel = channel;
         _wake = wake;
-        _onNotify = (_, _) => wake();
+        _notify = new RedisSubscription(connection, channel, (_, _) => wake());
         _connection.Restored += _wake;
     }
 
@@ -85,47 +80,13 @@ internal sealed class RedisScriptRunner : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Subscribes to the channel if this multiplexer is not subscribed yet (a failed subscription is made again by the next call).</summary>
-    public async ValueTask EnsureSubscribedAsync()
-    {
-        IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
-        Task subscription;
-        lock (_subscriptionGate)
-        {
-            if (_subscription is null || _subscription.IsFaulted || _subscription.IsCanceled || !ReferenceEquals(_subscribedOn, multiplexer))
-            {
-                _subscription = multiplexer.GetSubscriber().SubscribeAsync(_channel, _onNotify);
-                _subscribedOn = multiplexer;
-            }
-
-            subscription = _subscription;
-        }
-
-        try
-        {
-            await subscription.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
-        {
-            throw rejected;
-        }
-    }
+    public ValueTask EnsureSubscribedAsync() => _notify.EnsureAsync();
 
     /// <summary>Unsubscribes, and disposes the connection when this owns it.</summary>
     public async ValueTask DisposeAsync()
     {
         _connection.Restored -= _wake;
-        if (_subscription is not null && _subscribedOn is { } multiplexer)
-        {
-            try
-            {
-                await multiplexer.GetSubscriber().UnsubscribeAsync(_channel, _onNotify).ConfigureAwait(false);
-            }
-            catch (RedisException)
-            {
-                // The connection is gone; so is the subscription.
-            }
-        }
-
+        await _notify.UnsubscribeAsync().ConfigureAwait(false);
         if (_disposesConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -136,18 +97,7 @@ internal sealed class RedisScriptRunner : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         _connection.Restored -= _wake;
-        if (_subscription is not null && _subscribedOn is { } multiplexer)
-        {
-            try
-            {
-                multiplexer.GetSubscriber().Unsubscribe(_channel, _onNotify);
-            }
-            catch (RedisException)
-            {
-                // The connection is gone; so is the subscription.
-            }
-        }
-
+        _notify.Unsubscribe();
         if (_disposesConnection)
         {
             _connection.Dispose();

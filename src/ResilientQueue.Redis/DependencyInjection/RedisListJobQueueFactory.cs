@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using ResilientQueue.DependencyInjection;
 using ResilientQueue.Redis.Connections;
 using ResilientQueue.Redis.Lists;
 using StackExchange.Redis;
@@ -12,42 +10,13 @@ namespace ResilientQueue.Redis.DependencyInjection;
 /// when one is registered, otherwise one this factory opens from the configuration string (in the background, see
 /// <see cref="RedisConnection.Open"/>) and closes when disposed.
 /// </summary>
-internal sealed class RedisListJobQueueFactory : IJobQueueFactory, IDisposable, IAsyncDisposable
+internal sealed class RedisListJobQueueFactory(IServiceProvider services, RedisListsOptions registration)
+    : RedisJobQueueFactory(services, registration.Configuration, "UseRedisLists")
 {
-    private readonly IServiceProvider _services;
-    private readonly RedisListsOptions _options;
-    private readonly ILoggerFactory _loggers;
-    private readonly Lazy<RedisConnection> _connection;
+    private readonly int _database = registration.Database;
 
-    public RedisListJobQueueFactory(IServiceProvider services, RedisListsOptions options)
-    {
-        _services = services;
-        _options = options;
-        _loggers = (ILoggerFactory?)services.GetService(typeof(ILoggerFactory)) ?? NullLoggerFactory.Instance;
-        _connection = new Lazy<RedisConnection>(Connect, LazyThreadSafetyMode.ExecutionAndPublication);
-    }
-
-    public IJobQueue Create(string queueName, JobQueueOptions options) =>
-        new RedisListJobQueue(_connection.Value, disposesConnection: false, queueName, options, (TimeProvider?)_services.GetService(typeof(TimeProvider)), _loggers.CreateLogger<RedisListJobQueue>(), _options.Database);
-
-    public void Dispose()
-    {
-        if (_connection.IsValueCreated)
-        {
-            _connection.Value.Dispose();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection.IsValueCreated)
-        {
-            await _connection.Value.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    // Returns at once: an opened connection is made in the background and retried until Redis answers.
-    private RedisConnection Connect() => RedisConnectionSource.Connect(_services, _loggers, _options.Configuration, "UseRedisLists");
+    public override IJobQueue Create(string queueName, JobQueueOptions options) =>
+        new RedisListJobQueue(Connection, disposesConnection: false, queueName, options, TimeProvider, Loggers.CreateLogger<RedisListJobQueue>(), _database);
 }
 
 /// <summary>What <c>UseRedisLists</c> was given.</summary>

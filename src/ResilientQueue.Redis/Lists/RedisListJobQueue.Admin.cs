@@ -109,36 +109,14 @@ public sealed partial class RedisListJobQueue
         return removed;
     }
 
-    /// <summary>
-    /// The queue's idempotency keys, turns and results are strings with a TTL that no structure lists: they are found with SCAN
-    /// (MATCH on the queue's prefix, on the node that serves its slot; queue names hold no glob characters) and deleted,
-    /// at most 1,000 per DEL.
-    /// </summary>
-    private async Task DeleteStringKeysAsync(CancellationToken cancellationToken)
-    {
-        IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
-        IDatabase db = multiplexer.GetDatabase(_database);
-        System.Net.EndPoint? endpoint = await db.IdentifyEndpointAsync(_keys.Meta).ConfigureAwait(false);
-        IServer server = endpoint is null ? multiplexer.GetServers()[0] : multiplexer.GetServer(endpoint);
-        foreach (string pattern in new[] { _keys.Idempotency("*").ToString(), _keys.Turn("*").ToString(), _keys.Result("*").ToString() })
-        {
-            var batch = new List<RedisKey>(1000);
-            await foreach (RedisKey key in server.KeysAsync(db.Database, pattern, pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                batch.Add(key);
-                if (batch.Count == 1000)
-                {
-                    await db.KeyDeleteAsync([.. batch]).ConfigureAwait(false);
-                    batch.Clear();
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await db.KeyDeleteAsync([.. batch]).ConfigureAwait(false);
-            }
-        }
-    }
+    /// <summary>The queue's idempotency keys, turns and results: strings with a TTL that no structure lists.</summary>
+    private async Task DeleteStringKeysAsync(CancellationToken cancellationToken) =>
+        await RedisKeySweeper.DeleteAsync(
+            await _redis.Connection.GetAsync().ConfigureAwait(false),
+            _redis.DatabaseIndex,
+            _keys.Meta,
+            [_keys.Idempotency("*").ToString(), _keys.Turn("*").ToString(), _keys.Result("*").ToString()],
+            cancellationToken).ConfigureAwait(false);
 
     private async Task<(Job Job, RedisResult[] Extra)?> ReadJobAsync(string jobId)
     {

@@ -1,6 +1,4 @@
-using System.Globalization;
 using ResilientQueue.Backends;
-using ResilientQueue.Backpressure;
 using ResilientQueue.DeadLetter;
 using ResilientQueue.Redis.Scripting;
 using ResilientQueue.Transitions;
@@ -11,39 +9,8 @@ namespace ResilientQueue.Redis.Lists;
 public sealed partial class RedisListJobQueue
 {
     /// <inheritdoc />
-    protected override async ValueTask<DeadLetterSlice> ListDeadLettersCoreAsync(DeadLetterRange range, CancellationToken cancellationToken)
-    {
-        long? upper = range.After?.DeadAt is { } after ? Ms(after) : null;
-        if (range.DeadAtOrBefore is { } bound)
-        {
-            upper = upper is null ? Ms(bound) : Math.Min(upper.Value, Ms(bound));
-        }
-
-        RedisResult[] reply = (RedisResult[])(await EvalAsync(
-            LuaScripts.DeadList,
-            [_keys.Meta, _keys.Dead, _keys.Attempts],
-            [
-                upper?.ToString(CultureInfo.InvariantCulture) ?? "+inf",
-                range.After is { } cursor ? Ms(cursor.DeadAt).ToString(CultureInfo.InvariantCulture) : string.Empty,
-                range.After?.JobId ?? string.Empty,
-                range.Limit,
-                range.Category is { } category ? ((int)category).ToString(CultureInfo.InvariantCulture) : string.Empty,
-                range.ScanBudget,
-            ]).ConfigureAwait(false))!;
-
-        var entries = new DeadLetterEntry[reply.Length - 2];
-        for (int i = 0; i < entries.Length; i++)
-        {
-            RedisResult[] e = (RedisResult[])reply[i + 2]!;
-            entries[i] = RedisJobReader.ReadDeadLetter(Name, (string)e[0]!, (byte[])e[1]!, (long)e[2], (RedisResult[])e[3]!);
-        }
-
-        string nextTime = (string)reply[0]!;
-        DeadLetterCursor? next = nextTime.Length == 0
-            ? null
-            : new DeadLetterCursor(DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(nextTime, NumberStyles.None, CultureInfo.InvariantCulture)), (string)reply[1]!);
-        return new DeadLetterSlice(entries, next);
-    }
+    protected override ValueTask<DeadLetterSlice> ListDeadLettersCoreAsync(DeadLetterRange range, CancellationToken cancellationToken) =>
+        _deadLetters.ListAsync(range);
 
     /// <inheritdoc />
     protected override async ValueTask<DeadLetterEntry?> GetDeadLetterCoreAsync(string jobId, CancellationToken cancellationToken)
@@ -59,27 +26,16 @@ public sealed partial class RedisListJobQueue
             LuaScripts.Requeue,
             [_keys.Meta, _keys.Ready, _keys.Priority, _keys.Delayed, _keys.Dead, _keys.Attempts],
             [jobId, Options.Capacity, Ms(transition.AvailableAt), _channel, (int)transition.Destination, transition.AtHead ? 1 : 0, Ms(transition.AvailableAt), (int)transition.Attempts]).ConfigureAwait(false))!;
-        return (long)reply[0] switch
-        {
-            0 => RequeueResult.Requeued,
-            1 => RequeueResult.NotDeadLettered,
-            2 => RequeueResult.NotFound,
-            _ => throw new QueueFullException(Name, Options.Capacity, (long)reply[1], 1),
-        };
+        return ScriptReplies.Requeued(reply, Name, Options.Capacity);
     }
 
     /// <inheritdoc />
-    protected override async ValueTask<bool> PurgeDeadLetterCoreAsync(string jobId, CancellationToken cancellationToken) =>
-        (long)await EvalAsync(LuaScripts.Purge, [_keys.Meta, _keys.Dead, _keys.Attempts], ["id", jobId]).ConfigureAwait(false) == 1;
+    protected override ValueTask<bool> PurgeDeadLetterCoreAsync(string jobId, CancellationToken cancellationToken) => _deadLetters.PurgeAsync(jobId);
 
     /// <inheritdoc />
-    protected override async ValueTask<int> PurgeDeadLettersCoreAsync(DateTimeOffset deadAtOrBefore, int maxCount, CancellationToken cancellationToken)
-    {
-        string upTo = deadAtOrBefore == DateTimeOffset.MaxValue ? "+inf" : Ms(deadAtOrBefore).ToString(CultureInfo.InvariantCulture);
-        return (int)(long)await EvalAsync(LuaScripts.Purge, [_keys.Meta, _keys.Dead, _keys.Attempts], ["upto", upTo, maxCount]).ConfigureAwait(false);
-    }
+    protected override ValueTask<int> PurgeDeadLettersCoreAsync(DateTimeOffset deadAtOrBefore, int maxCount, CancellationToken cancellationToken) =>
+        _deadLetters.PurgeAsync(deadAtOrBefore, maxCount);
 
     /// <inheritdoc />
-    protected override async ValueTask<long> CountDeadLettersCoreAsync(CancellationToken cancellationToken) =>
-        await RunAsync(static (db, keys) => db.SortedSetLengthAsync(keys.Dead)).ConfigureAwait(false);
+    protected override ValueTask<long> CountDeadLettersCoreAsync(CancellationToken cancellationToken) => _deadLetters.CountAsync();
 }

@@ -21,16 +21,12 @@ public sealed partial class RedisListJobQueue : JobQueueBase
 {
     private static readonly RedisValue[] NoValues = [];
 
-    private readonly RedisConnection _connection;
-    private readonly bool _disposesConnection;
-    private readonly int _database;
+    private readonly RedisScriptRunner _redis;
     private readonly RedisKeys _keys;
+    private readonly RedisDeadLetterStore _deadLetters;
+    private readonly RedisLeaseSteps _leases;
+    private readonly ResultWakeUps _resultWakeUps;
     private readonly string _channel;
-    private readonly Action<RedisChannel, RedisValue> _onNotify;
-    private readonly object _subscriptionGate = new();
-    private Database? _db;
-    private Task? _subscription;
-    private IConnectionMultiplexer? _subscribedOn;
 
     /// <summary>Creates a queue on a multiplexer the caller owns (one per process).</summary>
     /// <param name="multiplexer">The connection; the queue does not dispose it.</param>
@@ -50,17 +46,13 @@ public sealed partial class RedisListJobQueue : JobQueueBase
     internal RedisListJobQueue(RedisConnection connection, bool disposesConnection, string name, JobQueueOptions? options, TimeProvider? timeProvider, ILogger? logger, int database)
         : base(name, options, timeProvider, logger)
     {
-        _connection = connection;
-        _disposesConnection = disposesConnection;
-        _database = database;
         _keys = new RedisKeys(name);
         _channel = _keys.NotifyChannelName;
-        _onNotify = (_, _) => SignalJobsMayBeReady();
 
-        // Nudges published while the connection was down are lost: a restored connection wakes idle consumers, and
-        // makes producers waiting for results look again.
-        _connection.Restored += SignalJobsMayBeReady;
-        _connection.Restored += SignalAllResultWaiters;
+        _redis = new RedisScriptRunner(connection, disposesConnection, database, _keys.NotifyChannel, SignalJobsMayBeReady);
+        _resultWakeUps = new ResultWakeUps(connection, _keys.DoneChannel, () => HasResultWaiters, SignalAllResultWaiters, SignalResultMayBeReady);
+        _deadLetters = new RedisDeadLetterStore(_redis, name, _keys.Meta, _keys.Dead, _keys.Attempts);
+        _leases = new RedisLeaseSteps(_redis, _keys.Meta, _keys.Active, _keys.Lease, _keys.Attempts);
     }
 
     /// <summary>
@@ -89,143 +81,27 @@ public sealed partial class RedisListJobQueue : JobQueueBase
     }
 
     /// <inheritdoc />
-    protected override async ValueTask EnsureWakeUpsCoreAsync(CancellationToken cancellationToken)
-    {
-        IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
-        Task subscription;
-        lock (_subscriptionGate)
-        {
-            // A failed subscription is retried by the next wait, and one made on a replaced multiplexer is made again.
-            if (_subscription is null || _subscription.IsFaulted || _subscription.IsCanceled || !ReferenceEquals(_subscribedOn, multiplexer))
-            {
-                _subscription = multiplexer.GetSubscriber().SubscribeAsync(_keys.NotifyChannel, _onNotify);
-                _subscribedOn = multiplexer;
-            }
-
-            subscription = _subscription;
-        }
-
-        try
-        {
-            await subscription.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
-        {
-            throw rejected;
-        }
-    }
+    /// <remarks>A failed subscription is retried by the next wait, and one made on a replaced multiplexer is made again.</remarks>
+    protected override ValueTask EnsureWakeUpsCoreAsync(CancellationToken cancellationToken) => _redis.EnsureSubscribedAsync();
 
     /// <inheritdoc />
     protected override async ValueTask DisposeAsyncCore()
     {
-        _connection.Restored -= SignalJobsMayBeReady;
-        _connection.Restored -= SignalAllResultWaiters;
-        if (_done is not null)
-        {
-            await _done.UnsubscribeAsync().ConfigureAwait(false);
-        }
-
-        if (_subscription is not null && _subscribedOn is { } multiplexer)
-        {
-            try
-            {
-                await multiplexer.GetSubscriber().UnsubscribeAsync(_keys.NotifyChannel, _onNotify).ConfigureAwait(false);
-            }
-            catch (RedisException)
-            {
-                // The connection is gone; so is the subscription.
-            }
-        }
-
-        if (_disposesConnection)
-        {
-            await _connection.DisposeAsync().ConfigureAwait(false);
-        }
+        await _resultWakeUps.DisposeAsync().ConfigureAwait(false);
+        await _redis.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        _connection.Restored -= SignalJobsMayBeReady;
-        _connection.Restored -= SignalAllResultWaiters;
-        _done?.Unsubscribe();
-        if (_subscription is not null && _subscribedOn is { } multiplexer)
-        {
-            try
-            {
-                multiplexer.GetSubscriber().Unsubscribe(_keys.NotifyChannel, _onNotify);
-            }
-            catch (RedisException)
-            {
-                // The connection is gone; so is the subscription.
-            }
-        }
-
-        if (_disposesConnection)
-        {
-            _connection.Dispose();
-        }
+        _resultWakeUps.Dispose();
+        _redis.Dispose();
     }
 
-    /// <summary>
-    /// Runs a script by its SHA-1 (EVALSHA, the script text is not sent); when the server does not have it yet (a new
-    /// or restarted server, or its script cache was flushed) the NOSCRIPT reply is answered by sending the text once
-    /// more, which the client loads on that server (SCRIPT LOAD) and then runs by hash.
-    /// </summary>
-    private async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
-    {
-        System.Diagnostics.Debug.Assert(keys.Length == script.KeyCount, $"{script.Name} takes {script.KeyCount} keys, got {keys.Length}");
-        IDatabase db = CurrentDatabase() ?? await ConnectDatabaseAsync().ConfigureAwait(false);
-        try
-        {
-            try
-            {
-                return await db.ScriptEvaluateAsync(script.Sha1, keys, args).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // EVALSHA answered NOSCRIPT without running anything, so running the script now is safe.
-                return await db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
-        {
-            throw rejected;
-        }
-    }
+    private Task<RedisResult> EvalAsync(RedisScript script, RedisKey[] keys, RedisValue[] args) => _redis.EvalAsync(script, keys, args);
 
-    /// <summary>Runs one plain command, with the same connection handling as <see cref="EvalAsync"/>.</summary>
-    private async Task<T> RunAsync<T>(Func<IDatabase, RedisKeys, Task<T>> command)
-    {
-        IDatabase db = CurrentDatabase() ?? await ConnectDatabaseAsync().ConfigureAwait(false);
-        try
-        {
-            return await command(db, _keys).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && _connection.CredentialsRejected(ex) is { } rejected)
-        {
-            throw rejected;
-        }
-    }
-
-    /// <summary>The database of the connection's current multiplexer when it may be used now (the hot path: two reads), else <see langword="null"/>.</summary>
-    private IDatabase? CurrentDatabase()
-    {
-        Database? db = _db;
-        return db is not null && ReferenceEquals(db.Owner, _connection.Ready) ? db.Value : null;
-    }
-
-    /// <summary>Waits for the connection (or throws its refused-credentials error) and caches the database of its multiplexer.</summary>
-    private async Task<IDatabase> ConnectDatabaseAsync()
-    {
-        IConnectionMultiplexer multiplexer = await _connection.GetAsync().ConfigureAwait(false);
-        var db = new Database(multiplexer, multiplexer.GetDatabase(_database));
-        _db = db;
-        return db.Value;
-    }
+    /// <summary>Runs one plain command on the queue's keys, with the connection handling of <see cref="RedisScriptRunner.RunAsync"/>.</summary>
+    private Task<T> RunAsync<T>(Func<IDatabase, RedisKeys, Task<T>> command) => _redis.RunAsync(db => command(db, _keys));
 
     private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
-
-    /// <summary>A database and the multiplexer it belongs to (an opened connection may replace its multiplexer).</summary>
-    private sealed record Database(IConnectionMultiplexer Owner, IDatabase Value);
 }

@@ -75,7 +75,7 @@ public sealed partial class RedisStreamJobQueue
             StreamScripts.Expired,
             [_keys.GroupMeta, _keys.Stream, _keys.Entries, _keys.Active, _keys.Lease, _keys.Attempts],
             [Ms(expiredBy), maxCount]).ConfigureAwait(false))!;
-        ReportLost(StreamReplies.Strings(reply[1]));
+        ReportLost(ScriptReplies.Strings(reply[1]));
         MaybeHousekeep();
         RedisResult[] found = (RedisResult[])reply[0]!;
         const int Fields = 7;

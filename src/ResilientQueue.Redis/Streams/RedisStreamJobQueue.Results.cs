@@ -1,4 +1,5 @@
 using ResilientQueue.Redis.Lists;
+using ResilientQueue.Redis.Scripting;
 using ResilientQueue.Results;
 using StackExchange.Redis;
 
@@ -6,12 +7,6 @@ namespace ResilientQueue.Redis.Streams;
 
 public sealed partial class RedisStreamJobQueue
 {
-    /// <summary>How much longer than a result's retention its key lives on the server: the caller's clock decides expiry, the TTL only collects it.</summary>
-    private const long ResultCollectionGraceMs = 60_000;
-
-    /// <summary>The group's subscription to <c>{rq:q}:g:&lt;group&gt;:done</c>, shared by every producer of this process waiting for a result of the group.</summary>
-    private RedisSubscription? _done;
-
     /// <summary>1 once the group was found among the stream's groups on the server (a producer then waits without looking again).</summary>
     private int _resultGroupFound;
 
@@ -23,24 +18,10 @@ public sealed partial class RedisStreamJobQueue
     /// </remarks>
     protected override async ValueTask<IReadOnlyList<bool>> CompleteCoreAsync(IReadOnlyList<JobCompletion> completions, DateTimeOffset now, DateTimeOffset resultExpiresAt, CancellationToken cancellationToken)
     {
-        int n = completions.Count;
-        var args = new RedisValue[5 + (3 * n)];
-        args[0] = Ms(now);
-        args[1] = Options.CompletedRetention;
-        args[2] = Group;
-        args[3] = Ms(resultExpiresAt) - Ms(now) + ResultCollectionGraceMs;
-        args[4] = n;
-        for (int i = 0; i < n; i++)
-        {
-            JobCompletion completion = completions[i];
-            args[5 + (2 * i)] = completion.Lease.JobId;
-            args[6 + (2 * i)] = completion.Lease.Token;
-            args[5 + (2 * n) + i] = RedisResultCodec.Encode(now, resultExpiresAt, completion.Result.Span);
-        }
-
+        RedisValue[] args = ScriptArgs.Completions(completions, now, resultExpiresAt, Ms(now), Options.CompletedRetention, Group, ScriptArgs.ResultTtlMs(now, resultExpiresAt));
         RedisResult reply = await EvalAsync(StreamScripts.Complete, [_keys.GroupMeta, _keys.Stream, _keys.Entries, _keys.Active, _keys.Completed, _keys.Lease, _keys.Attempts], args).ConfigureAwait(false);
         MaybeHousekeep();
-        return Applied(reply);
+        return ScriptReplies.Applied(reply);
     }
 
     /// <inheritdoc />
@@ -63,10 +44,7 @@ public sealed partial class RedisStreamJobQueue
     protected override async ValueTask EnsureResultWakeUpsCoreAsync(CancellationToken cancellationToken)
     {
         await CheckResultGroupAsync().ConfigureAwait(false);
-        RedisSubscription done = Volatile.Read(ref _done)
-            ?? Interlocked.CompareExchange(ref _done, new RedisSubscription(_redis.Connection, _keys.DoneChannel, OnDone), null)
-            ?? _done!;
-        await done.EnsureAsync().ConfigureAwait(false);
+        await _resultWakeUps.EnsureAsync().ConfigureAwait(false);
     }
 
     /// <summary>Throws when this queue object's group is not one of the queue's groups, which alone store its results.</summary>
@@ -107,27 +85,6 @@ public sealed partial class RedisStreamJobQueue
         $"and stores its own results, and this queue object waits for those of group '{Group}', which is not one of them. " +
         "Set RedisStreamOptions.Group to the group whose result to wait for.");
 
-    /// <summary>A message on the group's done channel: the ids of jobs that completed or failed for good, or <c>*</c> (look again, all).</summary>
-    private void OnDone(RedisChannel channel, RedisValue message)
-    {
-        if (!HasResultWaiters)
-        {
-            return;
-        }
-
-        string text = message.ToString();
-        if (text == "*")
-        {
-            SignalAllResultWaiters();
-            return;
-        }
-
-        foreach (Range id in text.AsSpan().Split(' '))
-        {
-            SignalResultMayBeReady(text[id]);
-        }
-    }
-
     /// <summary>Tells waiters in other processes, of every group named, to look again (their jobs' results may be gone: the queue was cleared).</summary>
     private async Task PublishLookAgainAsync(IEnumerable<string> groups)
     {
@@ -136,7 +93,4 @@ public sealed partial class RedisStreamJobQueue
             await _redis.RunAsync(db => db.PublishAsync(RedisStreamKeys.DoneChannelOf(_keys.Prefix, group), "*")).ConfigureAwait(false);
         }
     }
-
-    /// <summary>Ends the group's done subscription, if one was made.</summary>
-    private ValueTask UnsubscribeDoneAsync() => _done?.UnsubscribeAsync() ?? ValueTask.CompletedTask;
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using ResilientQueue.Backends;
 using ResilientQueue.Redis.Connections;
+using ResilientQueue.Redis.Lists;
 using ResilientQueue.Redis.Scripting;
 using StackExchange.Redis;
 
@@ -28,6 +29,9 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
 
     private readonly RedisScriptRunner _redis;
     private readonly RedisStreamKeys _keys;
+    private readonly RedisDeadLetterStore _deadLetters;
+    private readonly RedisLeaseSteps _leases;
+    private readonly ResultWakeUps _resultWakeUps;
     private readonly RedisStreamOptions _stream;
     private readonly string _start;
     private readonly string _channel;
@@ -59,9 +63,9 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
         _keys = new RedisStreamKeys(name, _stream.Group);
         _channel = _keys.NotifyChannelName;
         _redis = new RedisScriptRunner(connection, disposesConnection, database, _keys.NotifyChannel, SignalJobsMayBeReady);
-
-        // Completions published while the connection was down are lost: producers waiting for results look again.
-        connection.Restored += SignalAllResultWaiters;
+        _deadLetters = new RedisDeadLetterStore(_redis, name, _keys.GroupMeta, _keys.Dead, _keys.Attempts);
+        _leases = new RedisLeaseSteps(_redis, _keys.GroupMeta, _keys.Active, _keys.Lease, _keys.Attempts);
+        _resultWakeUps = new ResultWakeUps(connection, _keys.DoneChannel, () => HasResultWaiters, SignalAllResultWaiters, SignalResultMayBeReady);
     }
 
     /// <summary>The consumer group this queue object reads as.</summary>
@@ -81,8 +85,7 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
     protected override async ValueTask DisposeAsyncCore()
     {
         await StopHousekeepingAsync().ConfigureAwait(false);
-        _redis.Connection.Restored -= SignalAllResultWaiters;
-        await UnsubscribeDoneAsync().ConfigureAwait(false);
+        await _resultWakeUps.DisposeAsync().ConfigureAwait(false);
         if (Volatile.Read(ref _consumerUsed) == 1 && _redis.Connection.Ready is not null)
         {
             try
@@ -101,8 +104,7 @@ public sealed partial class RedisStreamJobQueue : JobQueueBase
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        _redis.Connection.Restored -= SignalAllResultWaiters;
-        _done?.Unsubscribe();
+        _resultWakeUps.Dispose();
         _redis.Dispose();
     }
 

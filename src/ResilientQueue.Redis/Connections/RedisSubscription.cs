@@ -1,7 +1,6 @@
-using ResilientQueue.Redis.Connections;
 using StackExchange.Redis;
 
-namespace ResilientQueue.Redis.Lists;
+namespace ResilientQueue.Redis.Connections;
 
 /// <summary>
 /// One pub/sub subscription of a queue, made when first needed and kept for the queue's life: made again when it failed

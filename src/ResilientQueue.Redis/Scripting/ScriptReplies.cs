@@ -1,0 +1,108 @@
+using System.Globalization;
+using ResilientQueue.Backends;
+using ResilientQueue.Backpressure;
+using ResilientQueue.DeadLetter;
+using ResilientQueue.Leases;
+using ResilientQueue.Redis.Lists;
+using StackExchange.Redis;
+
+namespace ResilientQueue.Redis.Scripting;
+
+/// <summary>Reads the parts of the scripts' replies that both Redis backends share.</summary>
+internal static class ScriptReplies
+{
+    /// <summary>A batch step's {1|0 per item}: applied or not.</summary>
+    public static bool[] Applied(RedisResult reply) => Array.ConvertAll((long[])reply!, r => r == 1);
+
+    /// <summary>The strings of an array reply.</summary>
+    public static string[] Strings(RedisResult reply) => Array.ConvertAll((RedisResult[])reply!, r => (string)r!);
+
+    /// <summary>The dead-letter trims a script reports: {id, "age"|"count", dead at (ms), dead reason} each.</summary>
+    public static DeadLetterTrim[] Trims(RedisResult[] trimmed)
+    {
+        var trims = new DeadLetterTrim[trimmed.Length];
+        for (int i = 0; i < trims.Length; i++)
+        {
+            RedisResult[] e = (RedisResult[])trimmed[i]!;
+            DateTimeOffset? at = long.TryParse((string?)e[2], NumberStyles.None, CultureInfo.InvariantCulture, out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+            trims[i] = new DeadLetterTrim((string)e[0]!, (string)e[1]!, at, (string?)e[3]);
+        }
+
+        return trims;
+    }
+
+    /// <summary>An enqueue's {status, then per job "" (enqueued) or the id of the job it duplicates}, status 0 (a -1 was thrown for).</summary>
+    public static EnqueueResult[] Enqueued(RedisResult[] reply, IReadOnlyList<NewJob> jobs)
+    {
+        var results = new EnqueueResult[jobs.Count];
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            string duplicateOf = (string)reply[i + 1]!;
+            results[i] = duplicateOf.Length == 0 ? new EnqueueResult(jobs[i].Id, EnqueueOutcome.Enqueued) : new EnqueueResult(duplicateOf, EnqueueOutcome.Duplicate);
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// The jobs a fetch leased: <paramref name="count"/> runs of <paramref name="fields"/> replies from
+    /// <paramref name="first"/> (id, token, attempts, envelope, and for the stream script the entry's <c>t</c>), then
+    /// (1-based index, x hash) pairs up to <paramref name="end"/> for the jobs that have one.
+    /// </summary>
+    public static LeasedJob[] Leased(string queue, RedisResult[] reply, int first, int count, int fields, int end, DateTimeOffset leaseExpiresAt)
+    {
+        Dictionary<int, RedisResult[]>? extras = null;
+        for (int i = first + (count * fields); i + 1 < end; i += 2)
+        {
+            (extras ??= [])[(int)(long)reply[i]] = (RedisResult[])reply[i + 1]!;
+        }
+
+        var leased = new LeasedJob[count];
+        long deadline = leaseExpiresAt.ToUnixTimeMilliseconds();
+        for (int j = 0; j < count; j++)
+        {
+            int i = first + (j * fields);
+            string id = (string)reply[i]!;
+            RedisResult[] extra = extras is not null && extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
+            if (fields > 4)
+            {
+                extra = WithAvailableAt(extra, reply[i + 4]);
+            }
+
+            Job job = RedisJobReader.Read(queue, id, JobState.Active, (byte[])reply[i + 3]!, (long)reply[i + 2], extra, deadline);
+            leased[j] = new LeasedJob(job, new JobLease(id, (string)reply[i + 1]!, leaseExpiresAt, job.Attempts, job.MaxAttempts));
+        }
+
+        return leased;
+    }
+
+    /// <summary>A requeue's {0 requeued | 1 not dead-lettered | 2 not found | -1 full, depth}.</summary>
+    /// <exception cref="QueueFullException">The script found the queue (or the group) full.</exception>
+    public static RequeueResult Requeued(RedisResult[] reply, string queue, long capacity) => (long)reply[0] switch
+    {
+        0 => RequeueResult.Requeued,
+        1 => RequeueResult.NotDeadLettered,
+        2 => RequeueResult.NotFound,
+        _ => throw new QueueFullException(queue, capacity, (long)reply[1], 1),
+    };
+
+    /// <summary>The x hash of a job, with <c>v</c> (available at) from its stream entry's <c>t</c> when the hash has none.</summary>
+    private static RedisResult[] WithAvailableAt(RedisResult[] x, RedisResult t)
+    {
+        string? at = (string?)t;
+        if (string.IsNullOrEmpty(at))
+        {
+            return x;
+        }
+
+        for (int i = 0; i + 1 < x.Length; i += 2)
+        {
+            if ((string?)x[i] == "v")
+            {
+                return x;
+            }
+        }
+
+        return [.. x, RedisResult.Create((RedisValue)"v"), RedisResult.Create((RedisValue)at)];
+    }
+}
