@@ -37,6 +37,60 @@ local SENTINEL_VALUE = string.rep('-', 128)
 -- Numbers go to Redis as exact integers (Lua's default %.14g would round scores and times).
 local function fmt(n) return string.format('%.0f', n) end
 
+-- Enqueue's first pass (enqueue-5, xenqueue-5) over the n jobs of ARGV (from ARGV[6], `fields` values each, the id
+-- first and the idempotency key at offset `keyat`): which jobs hold a key that is known (while its expiry, the
+-- caller's clock, is after now) or repeated earlier in the batch. Nothing is written.
+-- Returns {1, r1 .. rn} (ri "" for a new job, else the id of the job that holds its key) and the number of new jobs.
+local function find_duplicates(n, fields, keyat, now)
+  local out, owner, fresh = { 1 }, {}, 0
+  for i = 1, n do
+    local base = 5 + (i - 1) * fields
+    local key = ARGV[base + keyat]
+    local dup = ''
+    if key ~= '' then
+      if owner[key] then
+        dup = owner[key]
+      else
+        local known = redis.call('GET', idemkey(key))
+        local sep = known and string.find(known, '|', 1, true)
+        if sep and tonumber(string.sub(known, sep + 1)) > now then
+          dup = string.sub(known, 1, sep - 1)
+          owner[key] = dup
+        else
+          owner[key] = ARGV[base + 1]
+        end
+      end
+    end
+    out[i + 1] = dup
+    if dup == '' then fresh = fresh + 1 end
+  end
+  return out, fresh
+end
+
+-- Makes a new job the holder of its idempotency key ("" = none): "<job id>|<expires ms>", known while expires > now
+-- (the caller's clock); the server TTL (window + 60 s) only collects it.
+local function hold_key(key, id, now, window)
+  if key ~= '' then
+    redis.call('SET', idemkey(key), id .. '|' .. fmt(now + window), 'PX', fmt(window + 60000))
+  end
+end
+
+-- The reply of the ages scripts (ages-5, xages-6): the oldest ready job's availability (ms, -1 none), the number of
+-- active jobs, then the fetch times of the first n leases by deadline, read from their tokens
+-- ("<fence>:<granted at ms>").
+local function ages_reply(oldest, active, lease, n)
+  local out = { oldest, redis.call('ZCARD', active) }
+  local ids = redis.call('ZRANGE', active, 0, n - 1)
+  if #ids > 0 then
+    local tokens = redis.call('HMGET', lease, unpack(ids))
+    for i = 1, #ids do
+      local at = tokens[i] and string.match(tokens[i], ':(%d+)$')
+      if at then out[#out + 1] = tonumber(at) end
+    end
+  end
+  return out
+end
+
 -- Priorities 1..9 live in one sorted set; ZPOPMIN yields the highest priority first, FIFO within one.
 -- Score = (9 - priority) * 2^45 + 2^44 + sequence (tail) or - head sequence (released jobs go first).
 local PRIO_BAND = 35184372088832

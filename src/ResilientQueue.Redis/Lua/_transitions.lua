@@ -34,6 +34,33 @@ local function leave_active(active, lease, ids)
   each_chunk('ZREM', active, ids)
 end
 
+-- One decided transition of transition-8 or xtransition-9: the 12 ARGV values from ARGV[base + 1], as the C#
+-- ScriptArgs.Transitions writes them: the lease (id, token, attempt, expired-by bound, "" for none) and the core's
+-- decision (destination, at head, available at, attempt change, failure and its category, dead reason and category).
+local function read_decision(base)
+  return {
+    id = ARGV[base + 1], token = ARGV[base + 2], attempt = tonumber(ARGV[base + 3]), expired_by = ARGV[base + 4],
+    dest = tonumber(ARGV[base + 5]), head = ARGV[base + 6] == '1', at = tonumber(ARGV[base + 7]),
+    change = tonumber(ARGV[base + 8]), err = ARGV[base + 9], cat = tonumber(ARGV[base + 10]),
+    reason = ARGV[base + 11], dcat = ARGV[base + 12],
+  }
+end
+
+-- The lease a decision is for: nil when its token is not current (the lease was lost); else the job's attempts and
+-- whether the decision applies (it was made at this attempt and, for a reap, the lease was not renewed past the bound).
+local function decided_lease(attempts, active, lease, d)
+  if redis.call('HGET', lease, d.id) ~= d.token then return nil, false end
+  local a = get_attempts(attempts, d.id)
+  local deadline = tonumber(redis.call('ZSCORE', active, d.id) or '0')
+  return a, a == d.attempt and (d.expired_by == '' or deadline <= tonumber(d.expired_by))
+end
+
+-- The first step of applying a decision at attempts a: its failure (if any) joins the job's history, the lease ends.
+local function end_decided_lease(attempts, active, lease, d, now, a)
+  if d.err ~= '' then record_failure(attempts, d.id, now, a, d.cat, d.err) end
+  leave_active(active, lease, { d.id })
+end
+
 -- Completes jobs whose lease was found current (ack, complete): they leave the active set, the depth falls, and each is
 -- deleted or, with a completed retention, kept (x field ct = now) among the newest `retention` completed.
 local function complete_jobs(meta, active, completed, lease, attempts, done, now, retention)

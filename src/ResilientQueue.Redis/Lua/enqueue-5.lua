@@ -28,30 +28,7 @@ local n = tonumber(ARGV[5])
 local FIELDS = 5
 
 -- Pass 1: duplicates (known keys, and keys repeated inside the batch). Nothing is written yet.
-local out = { 1 }
-local owner = {}
-local fresh = 0
-for i = 1, n do
-  local base = 5 + (i - 1) * FIELDS
-  local key = ARGV[base + 5]
-  local dup = ''
-  if key ~= '' then
-    if owner[key] then
-      dup = owner[key]
-    else
-      local known = redis.call('GET', idemkey(key))
-      local sep = known and string.find(known, '|', 1, true)
-      if sep and tonumber(string.sub(known, sep + 1)) > now then
-        dup = string.sub(known, 1, sep - 1)
-        owner[key] = dup
-      else
-        owner[key] = ARGV[base + 1]
-      end
-    end
-  end
-  out[i + 1] = dup
-  if dup == '' then fresh = fresh + 1 end
-end
+local out, fresh = find_duplicates(n, FIELDS, 5, now)
 if fresh == 0 then return out end
 
 local depth = tonumber(redis.call('HGET', meta, 'depth') or '0')
@@ -65,9 +42,7 @@ for i = 1, n do
     local id, pr, delay, key = ARGV[base + 1], tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]
     envelopes[#envelopes + 1] = jobkey(id)
     envelopes[#envelopes + 1] = ARGV[base + 2]
-    if key ~= '' then
-      redis.call('SET', idemkey(key), id .. '|' .. fmt(now + window), 'PX', fmt(window + 60000))
-    end
+    hold_key(key, id, now, window)
     if delay > 0 then
       due[#due + 1] = fmt(now + delay); due[#due + 1] = id
       redis.call('HSET', xkey(id), 'v', fmt(now + delay))

@@ -39,28 +39,23 @@ local FIELDS = 12
 local results, trimmed, ended = {}, {}, {}
 local wake, died = false, false
 for i = 1, n do
-  local base = 5 + (i - 1) * FIELDS
-  local id, token, attempt, expired_by = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
+  local t = read_decision(5 + (i - 1) * FIELDS)
+  local id = t.id
   results[i] = 0
-  if redis.call('HGET', lease, id) == token then
-    local a = get_attempts(attempts, id)
-    local deadline = tonumber(redis.call('ZSCORE', active, id) or '0')
-    local pr = header(id)
-    if pr == nil then
-      -- the envelope is gone (deleted by hand): only stale index entries are left; drop them
-      leave_active(active, lease, { id })
-      redis.call('HDEL', attempts, id)
-    elseif a == attempt and (expired_by == '' or deadline <= tonumber(expired_by)) then
-      results[i] = 1
-      local err = ARGV[base + 9]
-      if err ~= '' then record_failure(attempts, id, now, a, tonumber(ARGV[base + 10]), err) end
-      leave_active(active, lease, { id })
-      local w, d = move(meta, ready, prio, delayed, dead, attempts, id, pr, tonumber(ARGV[base + 5]), ARGV[base + 6] == '1',
-        tonumber(ARGV[base + 7]), changed_attempts(a, tonumber(ARGV[base + 8]), id), now, ARGV[base + 11], tonumber(ARGV[base + 12]))
-      wake = wake or w
-      died = died or d
-      if d or tonumber(ARGV[base + 5]) == DEST_REMOVED then ended[#ended + 1] = id end
-    end
+  local a, applies = decided_lease(attempts, active, lease, t)
+  local pr = a and header(id)
+  if a and pr == nil then
+    -- the envelope is gone (deleted by hand): only stale index entries are left; drop them
+    leave_active(active, lease, { id })
+    redis.call('HDEL', attempts, id)
+  elseif applies then
+    results[i] = 1
+    end_decided_lease(attempts, active, lease, t, now, a)
+    local w, d = move(meta, ready, prio, delayed, dead, attempts, id, pr, t.dest, t.head, t.at,
+      changed_attempts(a, t.change, id), now, t.reason, tonumber(t.dcat))
+    wake = wake or w
+    died = died or d
+    if d or t.dest == DEST_REMOVED then ended[#ended + 1] = id end
   end
 end
 if died then trim_dead(meta, dead, attempts, max_entries, now - max_age, trimmed) end

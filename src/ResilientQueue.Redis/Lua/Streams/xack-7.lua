@@ -25,12 +25,7 @@ local retention = tonumber(ARGV[2])
 local group = ARGV[3]
 local n = tonumber(ARGV[4])
 
-local ids, current = current_leases(lease, 5, n)
-local results, done = {}, {}
-for i = 1, n do
-  results[i] = current[i] and 1 or 0
-  if current[i] then done[#done + 1] = ids[i] end
-end
+local ids, current, results, done = split_current(lease, 5, n)
 if #done > 0 then
   complete_group_jobs(gmeta, stream, entries, active, completed, lease, attempts, group, done, now, retention)
 end

@@ -62,13 +62,4 @@ if from then
   if next[1] then consider(field(next[1][2], 't')) end
 end
 
-local out = { oldest, redis.call('ZCARD', active) }
-local ids = redis.call('ZRANGE', active, 0, n - 1)
-if #ids > 0 then
-  local tokens = redis.call('HMGET', lease, unpack(ids))
-  for i = 1, #ids do
-    local at = tokens[i] and string.match(tokens[i], ':(%d+)$')
-    if at then out[#out + 1] = tonumber(at) end
-  end
-end
-return out
+return ages_reply(oldest, active, lease, n)

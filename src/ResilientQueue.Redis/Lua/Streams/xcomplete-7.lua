@@ -34,12 +34,7 @@ local group = ARGV[3]
 local ttl = ARGV[4]
 local n = tonumber(ARGV[5])
 
-local ids, current = current_leases(lease, 6, n)
-local results, done = {}, {}
-for i = 1, n do
-  results[i] = current[i] and 1 or 0
-  if current[i] then done[#done + 1] = ids[i] end
-end
+local ids, current, results, done = split_current(lease, 6, n)
 if #done == 0 then return results end
 
 for i = 1, n do

@@ -34,30 +34,7 @@ local kind = redis.call('HMGET', qmeta, 'kind', 'depth')
 if not kind[1] and kind[2] then return { -2 } end
 
 -- Pass 1: duplicates (known keys, and keys repeated inside the batch). Nothing is written yet.
-local out = { 1 }
-local owner = {}
-local fresh = 0
-for i = 1, n do
-  local base = 5 + (i - 1) * FIELDS
-  local key = ARGV[base + 4]
-  local dup = ''
-  if key ~= '' then
-    if owner[key] then
-      dup = owner[key]
-    else
-      local known = redis.call('GET', idemkey(key))
-      local sep = known and string.find(known, '|', 1, true)
-      if sep and tonumber(string.sub(known, sep + 1)) > now then
-        dup = string.sub(known, 1, sep - 1)
-        owner[key] = dup
-      else
-        owner[key] = ARGV[base + 1]
-      end
-    end
-  end
-  out[i + 1] = dup
-  if dup == '' then fresh = fresh + 1 end
-end
+local out, fresh = find_duplicates(n, FIELDS, 4, now)
 if fresh == 0 then return out end
 
 local depth, idle = queue_depth(qmeta, stream, qdelayed, groups)
@@ -69,9 +46,7 @@ for i = 1, n do
   if out[i + 1] == '' then
     local base = 5 + (i - 1) * FIELDS
     local id, envelope, delay, key = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
-    if key ~= '' then
-      redis.call('SET', idemkey(key), id .. '|' .. fmt(now + window), 'PX', fmt(window + 60000))
-    end
+    hold_key(key, id, now, window)
     if delay > 0 then
       due[#due + 1] = fmt(now + delay); due[#due + 1] = id
       held[#held + 1] = qjobkey(id); held[#held + 1] = envelope

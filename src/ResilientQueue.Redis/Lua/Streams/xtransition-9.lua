@@ -46,43 +46,37 @@ local FIELDS = 12
 local results, trimmed, lost, ended = {}, {}, {}, {}
 local wake, died = false, false
 for i = 1, n do
-  local base = 6 + (i - 1) * FIELDS
-  local id, token, attempt, expired_by = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
+  local t = read_decision(6 + (i - 1) * FIELDS)
+  local id, dest, at = t.id, t.dest, t.at
   results[i] = 0
-  if redis.call('HGET', lease, id) == token then
-    local a = get_attempts(attempts, id)
-    local deadline = tonumber(redis.call('ZSCORE', active, id) or '0')
-    if a == attempt and (expired_by == '' or deadline <= tonumber(expired_by)) then
-      results[i] = 1
-      local dest, at = tonumber(ARGV[base + 5]), tonumber(ARGV[base + 7])
-      local err = ARGV[base + 9]
-      if err ~= '' then record_failure(attempts, id, now, a, tonumber(ARGV[base + 10]), err) end
-      leave_active(active, lease, { id })
-      local changed = changed_attempts(a, tonumber(ARGV[base + 8]), id)
-      if dest == DEST_REMOVED or dest == DEST_DEAD then ended[#ended + 1] = id end
-      if dest == DEST_REMOVED then
-        ack_entries(stream, entries, group, { id })
-        forget(attempts, { id }, { redis.call('HGET', attempts, id) })
-      elseif dest == DEST_DEAD and not detach(stream, entries, attempts, group, id) then
-        forget(attempts, { id }, { redis.call('HGET', attempts, id) })
-        lost[#lost + 1] = id
+  local a, applies = decided_lease(attempts, active, lease, t)
+  if applies then
+    results[i] = 1
+    end_decided_lease(attempts, active, lease, t, now, a)
+    local changed = changed_attempts(a, t.change, id)
+    if dest == DEST_REMOVED or dest == DEST_DEAD then ended[#ended + 1] = id end
+    if dest == DEST_REMOVED then
+      ack_entries(stream, entries, group, { id })
+      forget(attempts, { id }, { redis.call('HGET', attempts, id) })
+    elseif dest == DEST_DEAD and not detach(stream, entries, attempts, group, id) then
+      forget(attempts, { id }, { redis.call('HGET', attempts, id) })
+      lost[#lost + 1] = id
+    else
+      redis.call('HSET', attempts, id, attempts_value(changed, true))
+      if dest == DEST_DEAD then
+        redis.call('HSET', xkey(id), 'dt', fmt(now), 'dr', t.reason, 'dc', t.dcat)
+        redis.call('ZADD', dead, fmt(now), id)
+        died = true
       else
-        redis.call('HSET', attempts, id, attempts_value(changed, true))
-        if dest == DEST_DEAD then
-          redis.call('HSET', xkey(id), 'dt', fmt(now), 'dr', ARGV[base + 11], 'dc', ARGV[base + 12])
-          redis.call('ZADD', dead, fmt(now), id)
-          died = true
+        redis.call('HSET', xkey(id), 'v', fmt(at))
+        if dest == DEST_DELAYED then
+          redis.call('ZADD', delayed, fmt(at), id)
+        elseif t.head then
+          redis.call('RPUSH', ready, id)
         else
-          redis.call('HSET', xkey(id), 'v', fmt(at))
-          if dest == DEST_DELAYED then
-            redis.call('ZADD', delayed, fmt(at), id)
-          elseif ARGV[base + 6] == '1' then
-            redis.call('RPUSH', ready, id)
-          else
-            redis.call('LPUSH', ready, id)
-          end
-          wake = true
+          redis.call('LPUSH', ready, id)
         end
+        wake = true
       end
     end
   end
