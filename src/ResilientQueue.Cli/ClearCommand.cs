@@ -13,9 +13,10 @@ internal static class ClearCommand
             "clear",
             "Delete a queue's contents for good: every job in every state (ready, delayed, active, dead, completed), its idempotency keys, " +
             "maintenance turns, paused flag and counters. The queue then no longer exists (until a job is enqueued). Shows the counts by state and asks first. " +
-            "Workers holding leases on it lose them. No undo.");
-        command.Arguments.Add(queue);
-        command.Options.Add(yes);
+            "Workers holding leases on it lose them. No undo.")
+        {
+            queue, yes,
+        };
         command.SetAction(async (parse, _) =>
         {
             await using RedisSession session = await context.ConnectAsync(parse);

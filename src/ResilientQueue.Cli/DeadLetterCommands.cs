@@ -48,12 +48,10 @@ internal static class DeadLetterCommands
         Option<ErrorCategory?> category = CategoryOption();
         Option<TimeSpan?> olderThan = StaleCommands.OlderThanOption("Only entries dead-lettered at least this long ago.");
         var cursor = new Option<string?>("--cursor") { Description = "Continue after the previous page: the nextCursor it printed.", HelpName = "cursor" };
-        var command = new Command("list", "List dead-letter entries, newest first, a page at a time: id, when and why, category, attempts.");
-        command.Arguments.Add(queue);
-        command.Options.Add(limit);
-        command.Options.Add(category);
-        command.Options.Add(olderThan);
-        command.Options.Add(cursor);
+        var command = new Command("list", "List dead-letter entries, newest first, a page at a time: id, when and why, category, attempts.")
+        {
+            queue, limit, category, olderThan, cursor,
+        };
         command.SetAction(async (parse, _) =>
         {
             await using RedisSession session = await context.ConnectAsync(parse);
@@ -118,9 +116,10 @@ internal static class DeadLetterCommands
     {
         Argument<string> queue = QueueCommands.QueueArgument();
         var jobId = new Argument<string>("job-id") { Description = "The dead-lettered job's id." };
-        var command = new Command("show", "Show one dead-letter entry in full: attempts, every recorded failure (time, attempt, category, error), first and last failure, reason, original queue, payload (UTF-8 text when printable, else base64).");
-        command.Arguments.Add(queue);
-        command.Arguments.Add(jobId);
+        var command = new Command("show", "Show one dead-letter entry in full: attempts, every recorded failure (time, attempt, category, error), first and last failure, reason, original queue, payload (UTF-8 text when printable, else base64).")
+        {
+            queue, jobId,
+        };
         command.SetAction(async (parse, _) =>
         {
             await using RedisSession session = await context.ConnectAsync(parse);
@@ -181,14 +180,10 @@ internal static class DeadLetterCommands
         Option<TimeSpan?> olderThan = StaleCommands.OlderThanOption("With --all: only entries dead-lettered at least this long ago.");
         var resetAttempts = new Option<bool>("--reset-attempts") { Description = "Give the jobs all their attempts again; without it an exhausted job gets exactly one more attempt." };
         Option<bool> yes = StaleCommands.YesOption();
-        var command = new Command("requeue", "Move dead-letter entries back to ready, each exactly once (atomic per entry); with --all it reports how many were requeued, not dead-lettered (someone else was first) and not found.");
-        command.Arguments.Add(queue);
-        command.Arguments.Add(jobId);
-        command.Options.Add(all);
-        command.Options.Add(category);
-        command.Options.Add(olderThan);
-        command.Options.Add(resetAttempts);
-        command.Options.Add(yes);
+        var command = new Command("requeue", "Move dead-letter entries back to ready, each exactly once (atomic per entry); with --all it reports how many were requeued, not dead-lettered (someone else was first) and not found.")
+        {
+            queue, jobId, all, category, olderThan, resetAttempts, yes,
+        };
         command.Validators.Add(r =>
         {
             bool hasId = r.GetValue(jobId) is not null;
@@ -273,12 +268,10 @@ internal static class DeadLetterCommands
         Option<TimeSpan?> olderThan = StaleCommands.OlderThanOption("Delete the entries dead-lettered at least this long ago.");
         var all = new Option<bool>("--all") { Description = "Delete every entry." };
         Option<bool> yes = StaleCommands.YesOption();
-        var command = new Command("purge", "Delete dead-letter entries for good: one <job-id>, those --older-than a duration, or --all.");
-        command.Arguments.Add(queue);
-        command.Arguments.Add(jobId);
-        command.Options.Add(olderThan);
-        command.Options.Add(all);
-        command.Options.Add(yes);
+        var command = new Command("purge", "Delete dead-letter entries for good: one <job-id>, those --older-than a duration, or --all.")
+        {
+            queue, jobId, olderThan, all, yes,
+        };
         command.Validators.Add(r =>
         {
             int modes = (r.GetValue(jobId) is null ? 0 : 1) + (Given(r, olderThan) ? 1 : 0) + (r.GetValue(all) ? 1 : 0);

@@ -25,8 +25,10 @@ internal static class QueueCommands
     private static Command Status(CliContext context)
     {
         var queue = new Argument<string?>("queue") { Description = "The queue; omit for every queue.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("status", "Show one queue (or every queue): ready, delayed, active, dead, completed, stale (expired leases; 1000+ when capped), paused, dead-letter trims.");
-        command.Arguments.Add(queue);
+        var command = new Command("status", "Show one queue (or every queue): ready, delayed, active, dead, completed, stale (expired leases; 1000+ when capped), paused, dead-letter trims.")
+        {
+            queue,
+        };
         command.SetAction((parse, _) => ShowStatusAsync(context, parse, parse.GetValue(queue)));
         return command;
     }
@@ -38,8 +40,10 @@ internal static class QueueCommands
             pause ? "pause" : "resume",
             pause
                 ? "Pause fetching: workers get nothing until 'resq resume'. Enqueues are still accepted; leased jobs are unaffected."
-                : "Resume fetching after 'resq pause' and wake idle workers.");
-        command.Arguments.Add(queue);
+                : "Resume fetching after 'resq pause' and wake idle workers.")
+        {
+            queue,
+        };
         command.SetAction(async (parse, _) =>
         {
             await using RedisSession session = await context.ConnectAsync(parse);
@@ -73,9 +77,10 @@ internal static class QueueCommands
     {
         Argument<string> queue = QueueArgument("The queue; created if it does not exist yet.");
         var payload = new Option<string>("--payload") { Description = "The job's payload: JSON text, checked to parse, enqueued as its UTF-8 bytes.", Required = true, HelpName = "json" };
-        var command = new Command("enqueue", "Enqueue one job with a JSON payload (for smoke tests).");
-        command.Arguments.Add(queue);
-        command.Options.Add(payload);
+        var command = new Command("enqueue", "Enqueue one job with a JSON payload (for smoke tests).")
+        {
+            queue, payload,
+        };
         command.SetAction(async (parse, _) =>
         {
             string json = parse.GetValue(payload)!;

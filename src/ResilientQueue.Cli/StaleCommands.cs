@@ -26,9 +26,10 @@ internal static class StaleCommands
     {
         Argument<string> queue = QueueCommands.QueueArgument();
         Option<TimeSpan?> olderThan = OlderThanOption("Only leases that ran out at least this long ago.");
-        var command = new Command("stale", "List jobs past their lease (a dry-run reap, oldest deadline first, at most 1000): id, attempts/max, when the lease ran out, for how long, and what a reap would do.");
-        command.Arguments.Add(queue);
-        command.Options.Add(olderThan);
+        var command = new Command("stale", "List jobs past their lease (a dry-run reap, oldest deadline first, at most 1000): id, attempts/max, when the lease ran out, for how long, and what a reap would do.")
+        {
+            queue, olderThan,
+        };
         command.SetAction(async (parse, _) =>
         {
             await using RedisSession session = await context.ConnectAsync(parse);
@@ -62,11 +63,10 @@ internal static class StaleCommands
         Option<TimeSpan?> olderThan = OlderThanOption("Only leases that ran out at least this long ago.");
         var dryRun = new Option<bool>("--dry-run") { Description = "Change nothing; show what would be done (the first 1000)." };
         Option<bool> yes = YesOption();
-        var command = new Command("reap", "Take back jobs whose lease ran out: with attempts left they become ready again (keeping their count), otherwise they are dead-lettered as LeaseExpired. Runs in rounds of 1000 until fewer come back (at most 100 rounds).");
-        command.Arguments.Add(queue);
-        command.Options.Add(olderThan);
-        command.Options.Add(dryRun);
-        command.Options.Add(yes);
+        var command = new Command("reap", "Take back jobs whose lease ran out: with attempts left they become ready again (keeping their count), otherwise they are dead-lettered as LeaseExpired. Runs in rounds of 1000 until fewer come back (at most 100 rounds).")
+        {
+            queue, olderThan, dryRun, yes,
+        };
         command.SetAction(async (parse, _) =>
         {
             await using RedisSession session = await context.ConnectAsync(parse);
