@@ -7,8 +7,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 const redisInfo = require('./redis-info');
 
-const LIBRARIES = ['bullmq', 'bee-queue', 'resilientqueue-hosted', 'resilientqueue-raw'];
-const LABELS = { bullmq: 'BullMQ 6.7.0', 'bee-queue': 'bee-queue 2.0.0', 'resilientqueue-hosted': 'ResilientQueue hosted worker', 'resilientqueue-raw': 'ResilientQueue raw consumer' };
+const ALL_LIBRARIES = ['bullmq', 'bee-queue', 'resilientqueue-hosted', 'resilientqueue-raw', 'resilientqueue-streams-hosted', 'resilientqueue-streams-raw'];
+const DEFAULT_LIBRARIES = ['bullmq', 'bee-queue', 'resilientqueue-hosted', 'resilientqueue-raw'];
+const LABELS = {
+  bullmq: 'BullMQ 6.7.0',
+  'bee-queue': 'bee-queue 2.0.0',
+  'resilientqueue-hosted': 'ResilientQueue hosted worker',
+  'resilientqueue-raw': 'ResilientQueue raw consumer',
+  'resilientqueue-streams-hosted': 'ResilientQueue hosted worker, stream backend',
+  'resilientqueue-streams-raw': 'ResilientQueue raw consumer, stream backend',
+};
+let LIBRARIES = DEFAULT_LIBRARIES;
 const ALL_SCENARIOS = ['prequeued:1', 'prequeued:10', 'prequeued:100', 'steady:100', 'latency:10'];
 
 function parseArgs(argv) {
@@ -28,6 +37,10 @@ function parseArgs(argv) {
       o.scenarios = v.split(',');
       const bad = o.scenarios.filter((s) => !/^(prequeued|steady|latency):\d+$/.test(s));
       if (bad.length) throw new Error(`--scenarios takes scenario:concurrency items (e.g. prequeued:100,steady:100), not ${bad.join(', ')}`);
+    } else if (flag === '--libraries') {
+      o.libraries = v.split(',');
+      const bad = o.libraries.filter((l) => !ALL_LIBRARIES.includes(l));
+      if (bad.length || !o.libraries.includes('bullmq')) throw new Error(`--libraries takes some of ${ALL_LIBRARIES.join(', ')}, bullmq among them (the ratios are to it), not ${v}`);
     } else throw new Error(`unknown option ${flag}`);
   }
   if (!o.port || !o.dll) throw new Error('--port and --dll are required (run.sh passes them)');
@@ -44,6 +57,10 @@ const info = (port, section) => redisInfo.info('127.0.0.1', port, section);
 const redisStats = (port) => redisInfo.redisStats('127.0.0.1', port);
 
 function command(library, scenario, concurrency, o) {
+  if (library.startsWith('resilientqueue-streams-')) {
+    const [file, args] = command(`resilientqueue-${library.slice('resilientqueue-streams-'.length)}`, scenario, concurrency, o);
+    return [file, [...args, '--backend', 'streams']];
+  }
   const common = ['--scenario', scenario, '--concurrency', String(concurrency), '--jobs', String(o.jobs), '--warmup', String(o.warmup), '--redis', `127.0.0.1:${o.port}`, '--time-limit', String(o.timeLimit)];
   if (library.startsWith('resilientqueue-')) return ['dotnet', [o.dll, ...common, '--consumer', library.slice('resilientqueue-'.length), '--json']];
   return [process.execPath, [path.join(__dirname, `${library}.js`), ...common]];
@@ -119,6 +136,7 @@ function table(runs, o) {
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.libraries) LIBRARIES = o.libraries;
   const version = info(o.port, 'server').redis_version;
   const runs = [];
   const started = new Date();
@@ -150,7 +168,7 @@ function main() {
     '',
     table(runs, o),
     '',
-    `Reproduce: \`benchmarks/peers/run.sh --reps ${o.reps} --jobs ${o.jobs}${o.warmup > 0 ? ` --warmup ${o.warmup}` : ''}\``,
+    `Reproduce: \`benchmarks/peers/run.sh --reps ${o.reps} --jobs ${o.jobs}${o.warmup > 0 ? ` --warmup ${o.warmup}` : ''}${o.scenarios !== ALL_SCENARIOS ? ` --scenarios ${o.scenarios.join(',')}` : ''}${o.libraries ? ` --libraries ${o.libraries.join(',')}` : ''}\``,
     '',
   ].join('\n');
   console.log(md);

@@ -4,7 +4,8 @@
 # Usage: benchmarks/peers/run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,...] [--time-limit 300]
 #                                [--stackexchange-redis 2.13.23|3.4.35] [--warmup JOBS]
 # --warmup N runs N pre-queued jobs through each library's worker in the same process before each measured run
-# (default 0: cold processes).
+# (default 0: cold processes). --libraries picks some of bullmq, bee-queue, resilientqueue-hosted, resilientqueue-raw,
+# resilientqueue-streams-hosted, resilientqueue-streams-raw (default: the first four; bullmq always, the ratios are to it).
 # Installs what is missing (node/npm and redis-server through apt-get, the pinned npm packages through npm ci) and
 # builds the load test in Release on the StackExchange.Redis line asked for (artifacts in $RESQ_PEERS_ARTIFACTS/se-VERSION, default /tmp/resq-peers-art). $RESQ_COMMIT names
 # the commit measured in the report when the tree is not a git work tree (e.g. a git archive).
@@ -12,7 +13,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-reps=3 jobs=100000 output="" scenarios="" time_limit=300 ser=2.13.23 warmup=0
+reps=3 jobs=100000 output="" scenarios="" time_limit=300 ser=2.13.23 warmup=0 libraries=""
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || { echo "$1 needs a value" >&2; exit 2; }
   case "$1" in
@@ -23,7 +24,8 @@ while [[ $# -gt 0 ]]; do
     --time-limit) time_limit="$2" ;;
     --stackexchange-redis) ser="$2" ;;
     --warmup) warmup="$2" ;;
-    *) echo "unknown option $1 (usage: run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,steady:100] [--time-limit SECONDS] [--stackexchange-redis VERSION] [--warmup JOBS])" >&2; exit 2 ;;
+    --libraries) libraries="$2" ;;
+    *) echo "unknown option $1 (usage: run.sh [--reps 3] [--jobs 100000] [--output FILE.md] [--scenarios prequeued:1,steady:100] [--time-limit SECONDS] [--stackexchange-redis VERSION] [--warmup JOBS] [--libraries bullmq,...])" >&2; exit 2 ;;
   esac
   shift 2
 done
@@ -68,4 +70,5 @@ redis-cli -h 127.0.0.1 -p "$port" PING >/dev/null || { echo "redis-server did no
 
 args=(--port "$port" --dll "$dll" --reps "$reps" --jobs "$jobs" --warmup "$warmup" --output "$output" --time-limit "$time_limit" --commit "$commit")
 [[ -z "$scenarios" ]] || args+=(--scenarios "$scenarios")
+[[ -z "$libraries" ]] || args+=(--libraries "$libraries")
 node "$here/run.js" "${args[@]}"

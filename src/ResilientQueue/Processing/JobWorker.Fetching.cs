@@ -40,6 +40,9 @@ internal sealed partial class JobWorker<THandler, TPayload>
                     continue;
                 }
 
+                // Taken before the call, as a renewal does: the backend sets the lease during the call, so the keeper
+                // must never take a lease for younger than it is (a slow reply or a late continuation would hide its age).
+                long fetchedAt = _time.GetTimestamp();
                 IReadOnlyList<LeasedJob> jobs = await _queue.FetchAsync(Math.Min(limit - buffered, JobQueueOptions.MaxBatchSize), _options.LeaseDuration, stoppingToken).ConfigureAwait(false);
                 _state.FetchSucceeded();
                 if (failures > 0)
@@ -55,7 +58,7 @@ internal sealed partial class JobWorker<THandler, TPayload>
                     continue;
                 }
 
-                await BufferAsync(jobs).ConfigureAwait(false);
+                await BufferAsync(jobs, fetchedAt).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -93,10 +96,9 @@ internal sealed partial class JobWorker<THandler, TPayload>
         }
     }
 
-    /// <summary>Puts fetched jobs in the buffer, each kept by the lease keeper from now on.</summary>
-    private async Task BufferAsync(IReadOnlyList<LeasedJob> jobs)
+    /// <summary>Puts fetched jobs in the buffer, each kept by the lease keeper from now on; <paramref name="fetchedAt"/> is when the fetch was sent.</summary>
+    private async Task BufferAsync(IReadOnlyList<LeasedJob> jobs, long fetchedAt)
     {
-        long fetchedAt = _time.GetTimestamp();
         var tracked = new TrackedJob[jobs.Count];
         for (int i = 0; i < tracked.Length; i++)
         {
