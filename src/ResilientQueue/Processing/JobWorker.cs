@@ -90,12 +90,16 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         EnsureHandlerCanBeCreated(); // once: a host has made the check in StartingAsync already
+
+        // Running from here on, for the health check: .NET 10's BackgroundService runs all of ExecuteAsync on the thread
+        // pool, so on a busy machine the loop may begin well after StartAsync returned, and a probe in between must
+        // read "not reached its backend yet" (Degraded), not "not running" (Unhealthy).
+        _state.Started();
         return base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _state.Started();
         WorkerLog.WorkerStarted(_logger, _queue.Name, _options.HandlerLoops, _options.EffectivePrefetch);
         using var fetching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopFetching.Token, _aborted.Token);
         using var keeping = new CancellationTokenSource();
