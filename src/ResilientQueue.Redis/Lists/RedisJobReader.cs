@@ -52,8 +52,16 @@ internal static class RedisJobReader
         };
     }
 
+    // Most fetched jobs have no x hash (never failed, never delayed): they share one empty, never-written dictionary.
+    private static readonly Dictionary<string, RedisValue> NoFields = new(0, StringComparer.Ordinal);
+
     private static Dictionary<string, RedisValue> ToFields(RedisResult[] hash)
     {
+        if (hash.Length < 2)
+        {
+            return NoFields;
+        }
+
         var fields = new Dictionary<string, RedisValue>(hash.Length / 2, StringComparer.Ordinal);
         for (int i = 0; i + 1 < hash.Length; i += 2)
         {

@@ -133,7 +133,8 @@ public sealed partial class ResilientQueueBuilder
 
     /// <summary>
     /// Runs <typeparamref name="THandler"/> on the jobs of <paramref name="queueName"/> in a hosted worker. The handler is
-    /// resolved from a new scope for every job (registered as scoped unless already registered). One handler per queue.
+    /// resolved from a new scope for every job (registered as transient unless already registered; registered as a
+    /// singleton, it is resolved once and runs without a scope). One handler per queue.
     /// </summary>
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <typeparam name="TPayload">The payload type.</typeparam>
@@ -158,7 +159,11 @@ public sealed partial class ResilientQueueBuilder
                 o.QueueName = queueName;
             })
             .ValidateOnStart();
-        Services.TryAddScoped<THandler>();
+        // Transient, not scoped: one job's scope resolves its handler once either way, and a transient that is not
+        // disposable costs the scope no cache of resolved services. A handler the application registered itself keeps
+        // that registration; registered as a singleton it runs without a scope per job.
+        Services.TryAddTransient<THandler>();
+        IServiceCollection services = Services;
         Services.AddKeyedSingleton(queueName, (sp, _) =>
         {
             JobWorkerOptions options = sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName);
@@ -167,6 +172,7 @@ public sealed partial class ResilientQueueBuilder
         Services.AddSingleton<IHostedService>(sp => new JobWorker<THandler, TPayload>(
             sp.GetRequiredService<IJobQueueProvider>().GetQueue(queueName),
             sp.GetRequiredService<IServiceScopeFactory>(),
+            IsSingleton(services, typeof(THandler)) ? sp : null,
             sp.GetRequiredService<IErrorClassifier>(),
             sp.GetService<IRecoveryStrategy>(),
             sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName),
@@ -179,6 +185,20 @@ public sealed partial class ResilientQueueBuilder
             failureStatus: null,
             tags: ["resilientqueue"])));
         return this;
+    }
+
+    // The registration that wins is the last one (read when the workers are created: every registration is made then).
+    private static bool IsSingleton(IServiceCollection services, Type handler)
+    {
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == handler && !services[i].IsKeyedService)
+            {
+                return services[i].Lifetime == ServiceLifetime.Singleton;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Marks that the reaper's hosted service is registered.</summary>

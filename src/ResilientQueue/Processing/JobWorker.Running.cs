@@ -44,7 +44,7 @@ internal sealed partial class JobWorker<THandler, TPayload>
     }
 
     /// <summary>Waits out a rate-limit pause and takes a permit; when the job must not run now it is released or deferred.</summary>
-    private async Task<PermitResult> WaitToStartAsync(TrackedJob job)
+    private async ValueTask<PermitResult> WaitToStartAsync(TrackedJob job)
     {
         while (true)
         {
@@ -163,7 +163,7 @@ internal sealed partial class JobWorker<THandler, TPayload>
         Job envelope = job.Job.Job;
         TimeSpan waited = _time.GetUtcNow() - envelope.AvailableAt;
         ResilientQueueTelemetry.QueueWait.Record(Math.Max(waited.TotalSeconds, 0), _queueTag);
-        using Activity? activity = WorkerActivity.StartProcess(envelope);
+        using Activity? activity = WorkerActivity.StartProcess(envelope, _activityName);
         CancellationToken token = slot.Begin(_options.JobTimeout);
         (HandlerOutcome outcome, Exception? error) = await _invoker.RunAsync(job, slot, token).ConfigureAwait(false);
         if (job.State == TrackedJob.Lost && outcome is not HandlerOutcome.Shutdown)

@@ -30,6 +30,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _queueTag;
+    private readonly string _activityName;
     private readonly Channel<TrackedJob> _buffer;
     private readonly CancellationTokenSource _stopFetching = new();
     private readonly CancellationTokenSource _aborted = new();
@@ -43,7 +44,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
     private volatile bool _stopping;
     private bool _handlerChecked;
 
-    public JobWorker(IJobQueue queue, IServiceScopeFactory scopes, IErrorClassifier classifier, IRecoveryStrategy? strategy, JobWorkerOptions options, JobWorkerState state, TimeProvider time, ILogger logger)
+    public JobWorker(IJobQueue queue, IServiceScopeFactory scopes, IServiceProvider? singletonHandlerRoot, IErrorClassifier classifier, IRecoveryStrategy? strategy, JobWorkerOptions options, JobWorkerState state, TimeProvider time, ILogger logger)
     {
         _queue = queue;
         _scopes = scopes;
@@ -54,6 +55,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         _time = time;
         _logger = logger;
         _queueTag = ResilientQueueTelemetry.Queue(queue.Name);
+        _activityName = WorkerActivity.ProcessName(queue.Name);
         _buffer = Channel.CreateBounded<TrackedJob>(new BoundedChannelOptions(JobQueueOptions.MaxBatchSize) { SingleWriter = true });
         _stopOrAbort = CancellationTokenSource.CreateLinkedTokenSource(_stopFetching.Token, _aborted.Token);
         _permits = new WorkerPermits(_options, queue.Name, time, logger);
@@ -62,7 +64,7 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
         _prefetch = new PrefetchSizer(_options, time);
 
         // The queue's serializer: what its producers wrote with.
-        _invoker = new HandlerInvoker<THandler, TPayload>(queue, scopes, queue.Serializer, _options, _hardStop.Token, logger);
+        _invoker = new HandlerInvoker<THandler, TPayload>(queue, scopes, singletonHandlerRoot, queue.Serializer, _options, _hardStop.Token, logger);
     }
 
     /// <summary>

@@ -17,14 +17,16 @@ internal enum HandlerOutcome
 }
 
 /// <summary>
-/// Runs one job's handler: reads the payload, creates the handler in a DI scope of its own, runs it with the job's token,
+/// Runs one job's handler: reads the payload, creates the handler in a DI scope of its own (a handler registered as a
+/// singleton is taken from <c>singletonRoot</c>, without a scope), runs it with the job's token,
 /// runs its timeout fallback when the job timed out, and turns what happened into a <see cref="HandlerOutcome"/> (with
 /// the exception of a failure). It writes nothing to the queue.
 /// </summary>
-internal sealed class HandlerInvoker<THandler, TPayload>(IJobQueue queue, IServiceScopeFactory scopes, IJobSerializer serializer, JobWorkerOptions options, CancellationToken hardStop, ILogger logger)
+internal sealed class HandlerInvoker<THandler, TPayload>(IJobQueue queue, IServiceScopeFactory scopes, IServiceProvider? singletonRoot, IJobSerializer serializer, JobWorkerOptions options, CancellationToken hardStop, ILogger logger)
     where THandler : class, IJobHandler<TPayload>
 {
-    public async Task<(HandlerOutcome Outcome, Exception? Error)> RunAsync(TrackedJob tracked, JobSlot slot, CancellationToken token)
+    // ValueTask: a handler that completes synchronously (the common no-I/O or cached case) costs no Task allocation.
+    public async ValueTask<(HandlerOutcome Outcome, Exception? Error)> RunAsync(TrackedJob tracked, JobSlot slot, CancellationToken token)
     {
         LeasedJob job = tracked.Job;
         TPayload payload;
@@ -37,43 +39,20 @@ internal sealed class HandlerInvoker<THandler, TPayload>(IJobQueue queue, IServi
             return (HandlerOutcome.Failed, ex); // a payload that cannot be read: the classifier makes it a validation failure
         }
 
+        if (singletonRoot is not null)
+        {
+            // A handler registered as a singleton depends on no scoped service: no scope per job.
+            return Resolve(singletonRoot, out THandler? shared, out Exception? unavailable)
+                ? await InvokeAsync(tracked, slot, shared!, payload, token).ConfigureAwait(false)
+                : (HandlerOutcome.HandlerUnavailable, unavailable);
+        }
+
         AsyncServiceScope scope = scopes.CreateAsyncScope();
         try
         {
-            THandler handler;
-            try
-            {
-                handler = scope.ServiceProvider.GetRequiredService<THandler>();
-            }
-            catch (Exception ex)
-            {
-                // The handler cannot be created (a service it needs is not registered, its constructor throws): a
-                // configuration error, the same for every job, so it stops the worker instead of failing each job.
-                return (HandlerOutcome.HandlerUnavailable, ex);
-            }
-
-            var context = new JobContext<TPayload>(queue, tracked, payload, serializer, token);
-            try
-            {
-                await handler.HandleAsync(context, token).ConfigureAwait(false);
-                return (HandlerOutcome.Completed, null);
-            }
-            catch (Exception ex) when (tracked.State == TrackedJob.Lost || ex is LeaseLostException)
-            {
-                return (HandlerOutcome.LeaseLost, null);
-            }
-            catch (Exception) when (hardStop.IsCancellationRequested)
-            {
-                return (HandlerOutcome.Shutdown, null); // also a cancellation the handler wrapped in another exception
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested && options.JobTimeout is not null)
-            {
-                return await TimedOutAsync(tracked, slot, handler, payload).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                return (HandlerOutcome.Failed, ex);
-            }
+            return Resolve(scope.ServiceProvider, out THandler? handler, out Exception? unavailable)
+                ? await InvokeAsync(tracked, slot, handler!, payload, token).ConfigureAwait(false)
+                : (HandlerOutcome.HandlerUnavailable, unavailable);
         }
         finally
         {
@@ -85,6 +64,50 @@ internal sealed class HandlerInvoker<THandler, TPayload>(IJobQueue queue, IServi
             {
                 WorkerLog.ScopeDisposeFailed(logger, ex, queue.Name, job.Job.Id);
             }
+        }
+    }
+
+    // The handler cannot be created (a service it needs is not registered, its constructor throws): a configuration
+    // error, the same for every job, so the worker stops instead of failing each job.
+    private static bool Resolve(IServiceProvider provider, out THandler? handler, out Exception? error)
+    {
+        try
+        {
+            handler = provider.GetRequiredService<THandler>();
+            error = null;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            handler = null;
+            error = ex;
+            return false;
+        }
+    }
+
+    private async ValueTask<(HandlerOutcome Outcome, Exception? Error)> InvokeAsync(TrackedJob tracked, JobSlot slot, THandler handler, TPayload payload, CancellationToken token)
+    {
+        var context = new JobContext<TPayload>(queue, tracked, payload, serializer, token);
+        try
+        {
+            await handler.HandleAsync(context, token).ConfigureAwait(false);
+            return (HandlerOutcome.Completed, null);
+        }
+        catch (Exception ex) when (tracked.State == TrackedJob.Lost || ex is LeaseLostException)
+        {
+            return (HandlerOutcome.LeaseLost, null);
+        }
+        catch (Exception) when (hardStop.IsCancellationRequested)
+        {
+            return (HandlerOutcome.Shutdown, null); // also a cancellation the handler wrapped in another exception
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested && options.JobTimeout is not null)
+        {
+            return await TimedOutAsync(tracked, slot, handler, payload).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            return (HandlerOutcome.Failed, ex);
         }
     }
 

@@ -29,6 +29,14 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
     private readonly KeyValuePair<string, object?> _queueTag = ResilientQueueTelemetry.Queue(queue.Name);
     private readonly SemaphoreSlim _flushing = new(1, 1);
 
+    // One flush's marks, acks, failures and leases, reused from flush to flush (flushes never overlap: _flushing), so a
+    // small batch costs no arrays. A list is not touched again until the call that was given it has completed.
+    private readonly List<JobLease> _markLeases = [];
+    private readonly List<TrackedJob> _marks = [];
+    private readonly List<TrackedJob> _acks = [];
+    private readonly List<(TrackedJob Job, PendingFailure Failure)> _fails = [];
+    private readonly List<JobLease> _ackLeases = [];
+
     /// <summary>Queues the started mark of a job whose handler starts now.</summary>
     public void Started(TrackedJob job) => _outcomes.Writer.TryWrite(new Written(job, null, IsStartedMark: true));
 
@@ -56,9 +64,8 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
         await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var marks = new List<TrackedJob>();
-            var acks = new List<TrackedJob>();
-            var fails = new List<(TrackedJob Job, PendingFailure Failure)>();
+            List<TrackedJob> marks = _marks, acks = _acks;
+            List<(TrackedJob Job, PendingFailure Failure)> fails = _fails;
             while (true)
             {
                 marks.Clear();
@@ -88,7 +95,7 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
 
                 // Only jobs still running need their mark: the outcome of the others is written (or on its way).
                 marks.RemoveAll(static j => j.State != TrackedJob.Running);
-                Task marking = marks.Count > 0 ? MarkStartedAsync(marks.ToArray(), cancellationToken) : Task.CompletedTask;
+                Task marking = marks.Count > 0 ? MarkStartedAsync(marks, cancellationToken) : Task.CompletedTask;
                 if (acks.Count > 0)
                 {
                     await WriteAcksAsync(acks, cancellationToken).ConfigureAwait(false);
@@ -104,6 +111,9 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
         }
         finally
         {
+            _marks.Clear(); // no job is kept alive by a reused list between flushes
+            _acks.Clear();
+            _fails.Clear();
             _flushing.Release();
         }
     }
@@ -112,15 +122,16 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
     /// Best effort: a mark that is not written only means that, should the worker die with the job running, the reaper
     /// gives the attempt back (bounded by <see cref="IJobConsumer.MaxUnstartedRefunds"/>).
     /// </summary>
-    private async Task MarkStartedAsync(TrackedJob[] jobs, CancellationToken cancellationToken)
+    private async Task MarkStartedAsync(List<TrackedJob> jobs, CancellationToken cancellationToken)
     {
+        int count = jobs.Count;
         try
         {
-            await queue.MarkStartedManyAsync(Array.ConvertAll(jobs, static j => j.Lease), cancellationToken).ConfigureAwait(false);
+            await queue.MarkStartedManyAsync(LeasesOf(jobs, _markLeases), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            WorkerLog.MarkStartedFailed(logger, ex, queue.Name, jobs.Length);
+            WorkerLog.MarkStartedFailed(logger, ex, queue.Name, count);
         }
     }
 
@@ -132,18 +143,24 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
             return;
         }
 
-        JobLease[] leases = new JobLease[jobs.Count];
-        for (int i = 0; i < leases.Length; i++)
-        {
-            leases[i] = jobs[i].Lease;
-        }
-
+        List<JobLease> leases = LeasesOf(jobs, _ackLeases);
         IReadOnlyList<LeaseResult>? results = await WriteAsync(() => queue.AckManyAsync(leases, cancellationToken), jobs.Count, cancellationToken).ConfigureAwait(false);
         CountAcks(results);
         foreach (TrackedJob job in jobs)
         {
             job.Finish();
         }
+    }
+
+    private static List<JobLease> LeasesOf(List<TrackedJob> jobs, List<JobLease> leases)
+    {
+        leases.Clear();
+        foreach (TrackedJob job in jobs)
+        {
+            leases.Add(job.Lease);
+        }
+
+        return leases;
     }
 
     private void CountAcks(IReadOnlyList<LeaseResult>? results)

@@ -7,7 +7,8 @@ namespace ResilientQueue.Processing;
 /// (<see cref="Running"/>), its outcome being written, or let go. The <see cref="LeaseKeeper"/> renews its lease while
 /// it is held or running and marks it <see cref="Lost"/> when a renewal finds another worker holds the job; a running
 /// job's handler is then cancelled through <see cref="JobSlot"/>'s token. One small object per fetched job, and no
-/// dictionary: the keeper's list and the buffer reference it.
+/// dictionary: the keeper's list and the buffer reference it. Its transitions lock the instance itself (it is internal
+/// and never handed out, so nothing else locks it), which saves a gate object per job.
 /// </summary>
 internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
 {
@@ -29,7 +30,6 @@ internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
     /// <summary>Given back at the shutdown deadline while its handler still ran: the handler is fenced out.</summary>
     public const int ReleasedAtDeadline = 5;
 
-    private readonly object _gate = new();
     private int _state;
     private JobSlot? _slot;
     private long _leaseSetAt = leaseSetAt;
@@ -59,7 +59,7 @@ internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
     /// <summary>Held → Running; false when the lease was lost (or the job let go) first.</summary>
     public bool TryStart(JobSlot slot, long renewUntil)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_state != Held)
             {
@@ -76,7 +76,7 @@ internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
     /// <summary>Running → <paramref name="next"/> (<see cref="WritingOutcome"/> or <see cref="ReleasedAtDeadline"/>); false when another state came first.</summary>
     public bool TryLeaveRunning(int next)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_state != Running)
             {
@@ -100,7 +100,7 @@ internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
     public bool MarkLost()
     {
         JobSlot? slot;
-        lock (_gate)
+        lock (this)
         {
             if (_state is not (Held or Running))
             {
@@ -119,7 +119,7 @@ internal sealed class TrackedJob(LeasedJob job, long leaseSetAt)
     /// <summary>Let go (acknowledged, failed, released, deferred); the keeper drops it at its next pass.</summary>
     public void Finish()
     {
-        lock (_gate)
+        lock (this)
         {
             if (_state != Lost)
             {

@@ -9,7 +9,13 @@ internal static class WorkerActivity
     /// <summary>The tag of <c>resilientqueue.job.duration</c> that says how a run ended.</summary>
     public const string OutcomeTag = "resilientqueue.outcome";
 
-    public static Activity? StartProcess(Job job)
+    // The attempt tag boxed once per value, not once per job (attempts past the cache are boxed as they come).
+    private static readonly object[] Attempts = [.. Enumerable.Range(0, 33).Select(static n => (object)n)];
+
+    /// <summary>The activity's name for a queue (<c>process &lt;queue&gt;</c>): computed once per worker, not per job.</summary>
+    public static string ProcessName(string queue) => $"process {queue}";
+
+    public static Activity? StartProcess(Job job, string name)
     {
         if (!ResilientQueueTelemetry.ActivitySource.HasListeners())
         {
@@ -17,11 +23,11 @@ internal static class WorkerActivity
         }
 
         ActivityContext parent = job.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, isRemote: true, out ActivityContext context) ? context : default;
-        Activity? activity = ResilientQueueTelemetry.ActivitySource.StartActivity($"process {job.Queue}", ActivityKind.Consumer, parent);
+        Activity? activity = ResilientQueueTelemetry.ActivitySource.StartActivity(name, ActivityKind.Consumer, parent);
         activity?.SetTag(ResilientQueueTelemetry.QueueTag, job.Queue);
         activity?.SetTag("messaging.operation.type", "process");
         activity?.SetTag("messaging.message.id", job.Id);
-        activity?.SetTag("resilientqueue.attempt", job.Attempts);
+        activity?.SetTag("resilientqueue.attempt", (uint)job.Attempts < (uint)Attempts.Length ? Attempts[job.Attempts] : job.Attempts);
         return activity;
     }
 }
