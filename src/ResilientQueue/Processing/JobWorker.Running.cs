@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using ResilientQueue.Concurrency;
 using ResilientQueue.Errors;
 using ResilientQueue.Recovery;
@@ -13,7 +14,7 @@ internal sealed partial class JobWorker<THandler, TPayload>
     private async Task HandleLoopAsync()
     {
         using var slot = new JobSlot(_time, _hardStop.Token);
-        await foreach (TrackedJob job in _buffer.Reader.ReadAllAsync().ConfigureAwait(false))
+        while (await TakeBufferedAsync().ConfigureAwait(false) is { } job)
         {
             TookFromBuffer();
             try
@@ -40,6 +41,28 @@ internal sealed partial class JobWorker<THandler, TPayload>
                 WorkerLog.OutcomeNotWritten(_logger, ex, _queue.Name, job.Job.Job.Id);
                 job.Finish();
             }
+        }
+    }
+
+    /// <summary>
+    /// The next buffered job, or null once the buffer is completed and empty. A waiting loop is handed one job: not
+    /// <c>ReadAllAsync</c>/<c>WaitToReadAsync</c>, which wake every waiting loop for each job written (at C = 100 an idle
+    /// worker woke 100 loops, and allocated 100 waits, to start one job).
+    /// </summary>
+    private async ValueTask<TrackedJob?> TakeBufferedAsync()
+    {
+        if (_buffer.Reader.TryRead(out TrackedJob? ready))
+        {
+            return ready;
+        }
+
+        try
+        {
+            return await _buffer.Reader.ReadAsync().ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return null; // the fetch loop ended and what was left unstarted is released
         }
     }
 
