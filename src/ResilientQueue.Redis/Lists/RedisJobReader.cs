@@ -13,13 +13,15 @@ namespace ResilientQueue.Redis.Lists;
 /// </summary>
 internal static class RedisJobReader
 {
-    public static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, RedisResult[] extra, long leaseDeadlineMs = -1) =>
-        Read(queue, id, state, envelope, attempts, ToFields(extra), leaseDeadlineMs);
+    // availableAtMs: when the job became available if its x hash does not say (v), a stream entry's t; -1 for none
+    // (then its enqueue time). It replaces building a copy of the x hash with a v field for every fetched stream job.
+    public static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, RedisResult[] extra, long leaseDeadlineMs = -1, long availableAtMs = -1) =>
+        Read(queue, id, state, envelope, attempts, ToFields(extra), leaseDeadlineMs, availableAtMs);
 
     public static DeadLetterEntry ReadDeadLetter(string queue, string id, byte[] envelope, long attempts, RedisResult[] extra)
     {
         Dictionary<string, RedisValue> x = ToFields(extra);
-        return ToDeadLetter(Read(queue, id, JobState.Dead, envelope, attempts, x, -1), x);
+        return ToDeadLetter(Read(queue, id, JobState.Dead, envelope, attempts, x, -1, -1), x);
     }
 
     public static DeadLetterEntry ToDeadLetter(Job job, RedisResult[] extra) => ToDeadLetter(job, ToFields(extra));
@@ -27,7 +29,7 @@ internal static class RedisJobReader
     private static DeadLetterEntry ToDeadLetter(Job job, Dictionary<string, RedisValue> x) =>
         new(job, Time(x, "dt") ?? job.AvailableAt, (string?)Get(x, "dr") ?? string.Empty, (ErrorCategory)Int(x, "dc", 0));
 
-    private static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, Dictionary<string, RedisValue> x, long leaseDeadlineMs)
+    private static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, Dictionary<string, RedisValue> x, long leaseDeadlineMs, long availableAtMs)
     {
         RedisJobCodec.Envelope e = RedisJobCodec.Decode(envelope);
         return new Job
@@ -40,7 +42,7 @@ internal static class RedisJobReader
             Attempts = (int)attempts,
             MaxAttempts = e.MaxAttempts,
             EnqueuedAt = e.EnqueuedAt,
-            AvailableAt = Time(x, "v") ?? e.EnqueuedAt,
+            AvailableAt = Time(x, "v") ?? (availableAtMs >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(availableAtMs) : e.EnqueuedAt),
             LeaseExpiresAt = state == JobState.Active && leaseDeadlineMs >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(leaseDeadlineMs) : null,
             LastError = (string?)Get(x, "err"),
             LastErrorCategory = x.ContainsKey("ec") ? (ErrorCategory)Int(x, "ec", 0) : null,

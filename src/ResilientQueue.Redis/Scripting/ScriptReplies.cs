@@ -64,12 +64,8 @@ internal static class ScriptReplies
             int i = first + (j * fields);
             string id = (string)reply[i]!;
             RedisResult[] extra = extras is not null && extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
-            if (fields > 4)
-            {
-                extra = WithAvailableAt(extra, reply[i + 4]);
-            }
-
-            Job job = RedisJobReader.Read(queue, id, JobState.Active, (byte[])reply[i + 3]!, (long)reply[i + 2], extra, deadline);
+            long enteredMs = fields > 4 && ((RedisValue)reply[i + 4]).TryParse(out long t) ? t : -1;
+            Job job = RedisJobReader.Read(queue, id, JobState.Active, (byte[])reply[i + 3]!, (long)reply[i + 2], extra, deadline, enteredMs);
             leased[j] = new LeasedJob(job, new JobLease(id, (string)reply[i + 1]!, leaseExpiresAt, job.Attempts, job.MaxAttempts));
         }
 
@@ -85,24 +81,4 @@ internal static class ScriptReplies
         2 => RequeueResult.NotFound,
         _ => throw new QueueFullException(queue, capacity, (long)reply[1], 1),
     };
-
-    /// <summary>The x hash of a job, with <c>v</c> (available at) from its stream entry's <c>t</c> when the hash has none.</summary>
-    private static RedisResult[] WithAvailableAt(RedisResult[] x, RedisResult t)
-    {
-        string? at = (string?)t;
-        if (string.IsNullOrEmpty(at))
-        {
-            return x;
-        }
-
-        for (int i = 0; i + 1 < x.Length; i += 2)
-        {
-            if ((string?)x[i] == "v")
-            {
-                return x;
-            }
-        }
-
-        return [.. x, RedisResult.Create((RedisValue)"v"), RedisResult.Create((RedisValue)at)];
-    }
 }
