@@ -64,7 +64,8 @@ internal static class ScriptReplies
             int i = first + (j * fields);
             string id = (string)reply[i]!;
             RedisResult[] extra = extras is not null && extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
-            long enteredMs = fields > 4 && ((RedisValue)reply[i + 4]).TryParse(out long t) ? t : -1;
+            RedisValue entered = fields > 4 ? (RedisValue)reply[i + 4] : RedisValue.Null;
+            long enteredMs = !entered.IsNullOrEmpty && entered.TryParse(out long t) ? t : -1; // a nil would parse as 0
             Job job = RedisJobReader.Read(queue, id, JobState.Active, (byte[])reply[i + 3]!, (long)reply[i + 2], extra, deadline, enteredMs);
             leased[j] = new LeasedJob(job, new JobLease(id, (string)reply[i + 1]!, leaseExpiresAt, job.Attempts, job.MaxAttempts));
         }

@@ -11,8 +11,9 @@ public sealed partial class ResilientQueueBuilder
     /// worker, as <see cref="AddHandler{THandler, TPayload}"/> does, and stores what it returns as each job's result:
     /// serialized with the queue's serializer and written with the job's acknowledgement, in one atomic step, for
     /// <see cref="JobQueueOptions.Results"/>' retention. Producers get it with <see cref="IJobProducer.WaitForResultAsync"/>
-    /// or <c>EnqueueAndWaitAsync</c>. The handler is resolved from a new scope for every job (registered as scoped unless
-    /// already registered). One handler per queue.
+    /// or <c>EnqueueAndWaitAsync</c>. The handler is resolved from a new scope for every job (registered as transient
+    /// unless already registered; registered as a singleton, it is resolved once and runs without a scope). One handler
+    /// per queue.
     /// </summary>
     /// <typeparam name="THandler">The handler.</typeparam>
     /// <typeparam name="TPayload">The payload type.</typeparam>
@@ -25,7 +26,7 @@ public sealed partial class ResilientQueueBuilder
         where THandler : class, IJobHandler<TPayload, TResult>
     {
         QueueNames.ThrowIfInvalid(queueName);
-        Services.TryAddScoped<THandler>();
+        Services.TryAddTransient<THandler>();
         return AddHandler<ResultHandlerAdapter<THandler, TPayload, TResult>, TPayload>(queueName, configure);
     }
 }

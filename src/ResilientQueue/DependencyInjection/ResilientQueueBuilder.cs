@@ -172,7 +172,7 @@ public sealed partial class ResilientQueueBuilder
         Services.AddSingleton<IHostedService>(sp => new JobWorker<THandler, TPayload>(
             sp.GetRequiredService<IJobQueueProvider>().GetQueue(queueName),
             sp.GetRequiredService<IServiceScopeFactory>(),
-            IsSingleton(services, typeof(THandler)) ? sp : null,
+            IsSingleton(services, HandlerTypes.Registered(typeof(THandler))) ? sp : null, // a result handler's adapter: the user's handler
             sp.GetRequiredService<IErrorClassifier>(),
             sp.GetService<IRecoveryStrategy>(),
             sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName),

@@ -153,6 +153,13 @@ internal sealed partial class JobWorker<THandler, TPayload> : BackgroundService,
             await base.StopAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (ExecuteTask is { IsCanceled: true })
+        {
+            // Stopped before the thread pool ran ExecuteAsync at all (its Task.Run saw the stop first): its finally,
+            // which says the worker stopped, never ran; StartAsync said it was running.
+            _state.Stopped();
+        }
+
         if (ExecuteTask is { IsCompleted: false })
         {
             // The deadline passed. Jobs still running (their tokens are cancelled) are given back now, so they do not

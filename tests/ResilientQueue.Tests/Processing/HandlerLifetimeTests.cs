@@ -23,10 +23,12 @@ public sealed class HandlerLifetimeTests
         services.AddSingleton<OtherHandler>();
         services.AddResilientQueue().UseInMemory()
             .AddHandler<ProbeHandler, Msg>("a")
-            .AddHandler<OtherHandler, Msg>("b");
+            .AddHandler<OtherHandler, Msg>("b")
+            .AddHandler<UpperCaseHandler, Msg, Reply>("c");
 
         services.Single(d => d.ServiceType == typeof(ProbeHandler)).Lifetime.Should().Be(ServiceLifetime.Transient);
         services.Single(d => d.ServiceType == typeof(OtherHandler)).Lifetime.Should().Be(ServiceLifetime.Singleton, "the application's own registration is kept");
+        services.Single(d => d.ServiceType == typeof(UpperCaseHandler)).Lifetime.Should().Be(ServiceLifetime.Transient, "a result handler too");
     }
 
     [Theory]

@@ -12,7 +12,8 @@ namespace ResilientQueue.Tests.Processing;
 /// <summary>
 /// .NET 10's <see cref="BackgroundService"/> runs all of <c>ExecuteAsync</c> on the thread pool, so on a busy machine
 /// the worker's loop may begin well after <see cref="IHostedService.StartAsync"/> returned. A health probe in between
-/// sees a worker that is starting (Degraded: it has not reached its backend yet), never one that "is not running".
+/// sees a worker that is starting (Degraded: it has not reached its backend yet), never one that "is not running"; and
+/// a worker stopped before its loop ever ran reads "not running".
 /// </summary>
 public sealed class HealthRightAfterStartTests
 {
@@ -67,6 +68,47 @@ public sealed class HealthRightAfterStartTests
                 await service.StopAsync(CancellationToken.None);
             }
         }
+    }
+
+    [Fact]
+    public async Task StoppedBeforeTheLoopEverRan_TheWorkerReadsNotRunning()
+    {
+        // A stop that comes before the pool ran ExecuteAsync cancels it unstarted (its Task.Run sees the stop first):
+        // the health must still say the worker is not running, not "has not reached its backend yet" forever.
+        var services = new ServiceCollection();
+        services.AddSingleton(new WorkerProbe());
+        services.AddLogging();
+        services.AddHealthChecks();
+        services.AddResilientQueue().UseInMemory().AddHandler<ProbeHandler, Msg>(Queue);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IHostedService[] hosted = [.. provider.GetServices<IHostedService>()];
+        HealthCheckRegistration registration = provider.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations.Single(r => r.Name == $"resilientqueue:{Queue}");
+
+        (bool heldBack, Task[] stops) = await Task.Factory.StartNew(
+            () =>
+            {
+                var hold = new ManualResetEventSlim(); // not disposed: blockers still queued wait on it after it is set
+                try
+                {
+                    bool saturated = HoldEveryPoolThread(hold);
+                    bool started = hosted.All(service => service.StartAsync(CancellationToken.None).IsCompletedSuccessfully);
+                    Task[] stopping = [.. hosted.Select(service => service.StopAsync(CancellationToken.None))];
+                    return (saturated && started, stopping);
+                }
+                finally
+                {
+                    hold.Set();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await Task.WhenAll(stops);
+
+        heldBack.Should().BeTrue("the pool was held while the worker started and stopped");
+        HealthCheckResult read = await registration.Factory(provider).CheckHealthAsync(new HealthCheckContext { Registration = registration });
+        read.Status.Should().Be(HealthStatus.Unhealthy, read.Description);
+        read.Description.Should().Be($"Worker of queue '{Queue}' is not running.");
     }
 
     // Blocks every free pool thread on hold: blockers are queued until two of them have stayed queued for 50 ms (no

@@ -96,12 +96,17 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
                 // Only jobs still running need their mark: the outcome of the others is written (or on its way).
                 marks.RemoveAll(static j => j.State != TrackedJob.Running);
                 Task marking = marks.Count > 0 ? MarkStartedAsync(marks, cancellationToken) : Task.CompletedTask;
-                if (acks.Count > 0)
+                try
                 {
-                    await WriteAcksAsync(acks, cancellationToken).ConfigureAwait(false);
+                    if (acks.Count > 0)
+                    {
+                        await WriteAcksAsync(acks, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-
-                await marking.ConfigureAwait(false);
+                finally
+                {
+                    await marking.ConfigureAwait(false); // before any list is reused: the marks' call reads its leases
+                }
 
                 if (fails.Count > 0)
                 {
@@ -111,9 +116,11 @@ internal sealed partial class OutcomeWriter(IJobQueue queue, TimeProvider time, 
         }
         finally
         {
-            _marks.Clear(); // no job is kept alive by a reused list between flushes
+            _marks.Clear(); // no job or lease is kept alive by a reused list between flushes
             _acks.Clear();
             _fails.Clear();
+            _markLeases.Clear();
+            _ackLeases.Clear();
             _flushing.Release();
         }
     }

@@ -3,8 +3,9 @@ namespace ResilientQueue.Processing;
 /// <summary>
 /// Lets the hosted worker run a result handler as it runs every handler: it calls the user's
 /// <see cref="IJobHandler{TPayload, TResult}"/> and hands what it returns to the job's context, which serializes it,
-/// checks its size and keeps it for the completion the worker writes (<see cref="OutcomeWriter"/>). Registered scoped by
-/// <c>AddHandler&lt;THandler, TPayload, TResult&gt;</c>, so the user's handler is resolved in the job's scope.
+/// checks its size and keeps it for the completion the worker writes (<see cref="OutcomeWriter"/>). Registered transient
+/// by <c>AddHandler&lt;THandler, TPayload, TResult&gt;</c>, so the user's handler is resolved in the job's scope (or
+/// from the root, without a scope, when the application registered it as a singleton).
 /// </summary>
 internal sealed class ResultHandlerAdapter<THandler, TPayload, TResult>(THandler handler) : IJobHandler<TPayload>, ITimeoutFallbackSource<TPayload>
     where THandler : class, IJobHandler<TPayload, TResult>
