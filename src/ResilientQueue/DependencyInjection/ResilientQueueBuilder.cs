@@ -163,7 +163,6 @@ public sealed partial class ResilientQueueBuilder
         // disposable costs the scope no cache of resolved services. A handler the application registered itself keeps
         // that registration; registered as a singleton it runs without a scope per job.
         Services.TryAddTransient<THandler>();
-        IServiceCollection services = Services;
         Services.AddKeyedSingleton(queueName, (sp, _) =>
         {
             JobWorkerOptions options = sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName);
@@ -172,7 +171,7 @@ public sealed partial class ResilientQueueBuilder
         Services.AddSingleton<IHostedService>(sp => new JobWorker<THandler, TPayload>(
             sp.GetRequiredService<IJobQueueProvider>().GetQueue(queueName),
             sp.GetRequiredService<IServiceScopeFactory>(),
-            IsSingleton(services, HandlerTypes.Registered(typeof(THandler))) ? sp : null, // a result handler's adapter: the user's handler
+            IsSingleton(Services, HandlerTypes.Registered(typeof(THandler))) ? sp : null, // a result handler's adapter: the user's handler
             sp.GetRequiredService<IErrorClassifier>(),
             sp.GetService<IRecoveryStrategy>(),
             sp.GetRequiredService<IOptionsMonitor<JobWorkerOptions>>().Get(queueName),
