@@ -12,7 +12,7 @@
 --   {rq:q}:idem:<key>  string  an idempotency key (as the list backend's)
 -- Per group g, prefix {rq:q}:g:<g>: (what _common.lua derives from a group script's KEYS[1], {rq:q}:g:<g>:meta):
 --   meta       hash    read (entries delivered to the group, in all: undelivered = added - read; its presence
---                      says the group was created), fence, paused, dtrim, cseq
+--                      says the group was created), fence, paused, dtrim, cseq, recheck (see create_group)
 --   ready      list    jobs that came back (released, aborted, reaped, retried, requeued): RPOP = head; they are
 --                      served before entries the group was not given yet
 --   delayed    zset    retries by due time;  active zset, lease hash, started hash: as the list backend's
@@ -35,6 +35,13 @@ local function field(fields, name)
     if fields[i] == name then return fields[i + 1] end
   end
   return nil
+end
+
+-- The j, t and e values of a stream entry's fields: read by position when the entry has them in the order the
+-- library adds them (add_entries), by name otherwise.
+local function entry_fields(fields)
+  if fields[1] == 'j' and fields[3] == 't' and fields[5] == 'e' then return fields[2], fields[4], fields[6] end
+  return field(fields, 'j'), field(fields, 't'), field(fields, 'e')
 end
 
 -- Stream ids "<ms>-<seq>", compared as numbers.
@@ -103,7 +110,10 @@ end
 
 -- Creates a group on the stream (or adopts one that exists: BUSYGROUP) and records it: read counts every entry the
 -- group will be given as not given yet (from '0': every retained entry; an adopted group: the same, which can only
--- overstate its depth). Returns the group's read count.
+-- overstate its depth). Its meta field recheck keeps the id of the stream's last entry at creation: the entries up to
+-- it may be ones the group tracks already (created again after NOGROUP, adopted, or left records), so the fetch looks
+-- each of them up; later entries are new jobs (job ids are never reused), which it leases without a look-up. Returns
+-- the recheck id (false when the stream was empty).
 local function create_group(qmeta, stream, groups, group, start)
   local r = redis.pcall('XGROUP', 'CREATE', stream, group, start, 'MKSTREAM')
   local adopted = type(r) == 'table' and r.err ~= nil
@@ -116,7 +126,11 @@ local function create_group(qmeta, stream, groups, group, start)
   redis.call('HSET', gkey(group, 'lease'), SENTINEL_FIELD, SENTINEL_VALUE)
   redis.call('HSET', gkey(group, 'attempts'), SENTINEL_FIELD, SENTINEL_VALUE)
   redis.call('HSET', groups, group, start)
-  return read
+  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  local recheck = #last > 0 and last[1][1]
+  if recheck then redis.call('HSET', gkey(group, 'meta'), 'recheck', recheck)
+  else redis.call('HDEL', gkey(group, 'meta'), 'recheck') end
+  return recheck
 end
 
 -- Adds jobs to the stream, in order ({id, envelope, t} each): one XADD per job, the index in one HSET. Returns how

@@ -41,15 +41,16 @@ local deadline = ARGV[3]
 local group, consumer, start = ARGV[4], ARGV[5], ARGV[6]
 
 local created = 0
-local m = redis.call('HMGET', gmeta, 'read', 'paused')
+local m = redis.call('HMGET', gmeta, 'read', 'paused', 'recheck')
+local recheck = m[3]
 if not m[1] then
-  create_group(qmeta, stream, groups, group, start)
+  recheck = create_group(qmeta, stream, groups, group, start)
   created = 1
 end
 local function recreate()
   -- The server lost the group (deleted by hand, the stream deleted, a flush or restart without persistence): start it
   -- again from its first retained entry, so nothing it had not finished is lost (some jobs may run again).
-  create_group(qmeta, stream, groups, group, '0')
+  recheck = create_group(qmeta, stream, groups, group, '0')
   created = 2
 end
 
@@ -62,7 +63,7 @@ end
 
 if m[2] == '1' then return { 0, created, 0 } end
 
--- leased: {id, envelope, attempts before this fetch, hasx, t}
+-- leased (jobs that came back): {id, envelope, attempts before this fetch, hasx, t}
 local leased, lost = {}, {}
 
 -- 1. Jobs that came back, head first.
@@ -105,7 +106,8 @@ if back then
   leased = kept
 end
 
--- 2. Entries the group was not given yet.
+-- 2. Entries the group was not given yet: kept in flat arrays (no table per job on this, the busy path).
+local fresh, fresh_ids, fresh_envelopes, fresh_ts = 0, {}, {}, {}
 if #leased < n then
   local args = { 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', n - #leased, 'STREAMS', stream, '>' }
   local r = redis.pcall(unpack(args))
@@ -117,13 +119,26 @@ if #leased < n then
   if r then
     local list = r[1][2]
     redis.call('HINCRBY', gmeta, 'read', #list)
-    local ids = {}
-    for i, entry in ipairs(list) do ids[i] = field(entry[2], 'j') end
-    local known = redis.call('HMGET', attempts, unpack(ids))
+    local ids, envelopes, ts = {}, {}, {}
+    for i, entry in ipairs(list) do ids[i], ts[i], envelopes[i] = entry_fields(entry[2]) end
+    -- Only entries up to the group's recheck id can be ones it tracks already (create_group).
+    if not recheck then
+      fresh, fresh_ids, fresh_envelopes, fresh_ts = #list, ids, envelopes, ts
+      list = {}
+    end
+    local known = {}
+    if #list > 0 then
+      known = redis.call('HMGET', attempts, unpack(ids))
+      if id_less(recheck, list[#list][1]) then
+        redis.call('HDEL', gmeta, 'recheck')
+        recheck = false
+      end
+    end
     local done = {}
     for i, entry in ipairs(list) do
       if not known[i] then
-        leased[#leased + 1] = { ids[i], field(entry[2], 'e'), 0, false, field(entry[2], 't') }
+        fresh = fresh + 1
+        fresh_ids[fresh], fresh_envelopes[fresh], fresh_ts[fresh] = ids[i], envelopes[i], ts[i]
       else
         -- Given again after the group was created again: the group tracks the job already. A job it holds (active,
         -- ready again, delayed) keeps this pending entry; one it finished or holds a copy of is acknowledged.
@@ -140,25 +155,29 @@ if #lost > 0 then
   leave_active(active, lease, lost)
   forget(attempts, lost, counts)
 end
-if #leased == 0 then
+local total = #leased + fresh
+if total == 0 then
   local out = { 0, created, #lost }
   for _, id in ipairs(lost) do out[#out + 1] = id end
   return out
 end
 
-local fence = redis.call('HINCRBY', gmeta, 'fence', #leased) - #leased
+local fence = redis.call('HINCRBY', gmeta, 'fence', total) - total
 local granted = ':' .. fmt(now)
-local out, extras = { #leased, created, #lost }, {}
+local out, o, extras = { total, created, #lost }, 3, {}
 local tokens, counted, deadlines = { SENTINEL_FIELD, SENTINEL_VALUE }, { SENTINEL_FIELD, SENTINEL_VALUE }, {}
-for i, l in ipairs(leased) do
-  local id, a, hasx = l[1], l[3] + 1, l[4]
+local function grant(i, id, a, hasx, envelope, t)
   local token = fmt(fence + i) .. granted
-  tokens[#tokens + 1] = id; tokens[#tokens + 1] = token
-  counted[#counted + 1] = id; counted[#counted + 1] = attempts_value(a, hasx)
-  deadlines[#deadlines + 1] = deadline; deadlines[#deadlines + 1] = id
-  out[#out + 1] = id; out[#out + 1] = token; out[#out + 1] = a; out[#out + 1] = l[2]; out[#out + 1] = l[5] or ''
+  local k = 2 * i
+  tokens[k + 1] = id; tokens[k + 2] = token
+  counted[k + 1] = id; counted[k + 2] = attempts_value(a, hasx)
+  deadlines[k - 1] = deadline; deadlines[k] = id
+  out[o + 1] = id; out[o + 2] = token; out[o + 3] = a; out[o + 4] = envelope; out[o + 5] = t or ''
+  o = o + 5
   if hasx then extras[#extras + 1] = i; extras[#extras + 1] = redis.call('HGETALL', xkey(id)) end
 end
+for i, l in ipairs(leased) do grant(i, l[1], l[3] + 1, l[4], l[2], l[5]) end
+for k = 1, fresh do grant(#leased + k, fresh_ids[k], 1, false, fresh_envelopes[k], fresh_ts[k]) end
 for _, e in ipairs(extras) do out[#out + 1] = e end
 for _, id in ipairs(lost) do out[#out + 1] = id end
 redis.call('HSET', lease, unpack(tokens))
