@@ -37,6 +37,10 @@ local SENTINEL_VALUE = string.rep('-', 128)
 -- Numbers go to Redis as exact integers (Lua's default %.14g would round scores and times).
 local function fmt(n) return string.format('%.0f', n) end
 
+-- A leased job's header in a fetch's reply, one value instead of four (fewer values for the client to parse):
+-- "<attempts> <t> <token> <id>", t empty when unknown. The id comes last, so it may hold any character.
+local function lease_header(a, t, token, id) return fmt(a) .. ' ' .. t .. ' ' .. token .. ' ' .. id end
+
 -- Enqueue's first pass (enqueue-5, xenqueue-5) over the n jobs of ARGV (from ARGV[6], `fields` values each, the id
 -- first and the idempotency key at offset `keyat`): which jobs hold a key that is known (while its expiry, the
 -- caller's clock, is after now) or repeated earlier in the batch. Nothing is written.

@@ -14,8 +14,9 @@
 
   ARGV[1] now (ms)   ARGV[2] n (1..1000)   ARGV[3] lease deadline (ms)
 
-  Returns {n, id1, token1, attempts1, envelope1, ..., idn, tokenn, attemptsn, envelopen, then for each job that has
-          an x hash: its index (1..n) and its HGETALL}. Empty when the queue is paused or nothing is ready.
+  Returns {n, header1, envelope1, ..., headern, envelopen, then for each job that has an x hash: its index (1..n) and
+          its HGETALL}; a header is lease_header's "<attempts> <t> <token> <id>" (t empty here). Empty when the queue is
+          paused or nothing is ready.
 ]]
 --!include _common.lua
 local meta, ready, prio, delayed, active, lease, attempts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -63,7 +64,7 @@ for i, id in ipairs(ids) do
     tokens[#tokens + 1] = id; tokens[#tokens + 1] = token
     counted[#counted + 1] = id; counted[#counted + 1] = hasx and (a .. '+') or a
     leased[#leased + 1] = deadline; leased[#leased + 1] = id
-    out[#out + 1] = id; out[#out + 1] = token; out[#out + 1] = a; out[#out + 1] = envelopes[i]
+    out[#out + 1] = lease_header(a, '', token, id); out[#out + 1] = envelopes[i]
     if hasx then extras[#extras + 1] = taken; extras[#extras + 1] = redis.call('HGETALL', xkey(id)) end
   end
 end

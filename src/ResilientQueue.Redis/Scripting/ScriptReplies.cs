@@ -45,14 +45,15 @@ internal static class ScriptReplies
     }
 
     /// <summary>
-    /// The jobs a fetch leased: <paramref name="count"/> runs of <paramref name="fields"/> replies from
-    /// <paramref name="first"/> (id, token, attempts, envelope, and for the stream script the entry's <c>t</c>), then
-    /// (1-based index, x hash) pairs up to <paramref name="end"/> for the jobs that have one.
+    /// The jobs a fetch leased: <paramref name="count"/> pairs of replies from <paramref name="first"/> (the lease header
+    /// <c>"&lt;attempts&gt; &lt;t&gt; &lt;token&gt; &lt;id&gt;"</c> of <c>lease_header</c> in <c>_common.lua</c>, t the
+    /// stream entry's time in ms or empty; then the envelope), then (1-based index, x hash) pairs up to
+    /// <paramref name="end"/> for the jobs that have one.
     /// </summary>
-    public static LeasedJob[] Leased(string queue, RedisResult[] reply, int first, int count, int fields, int end, DateTimeOffset leaseExpiresAt)
+    public static LeasedJob[] Leased(string queue, RedisResult[] reply, int first, int count, int end, DateTimeOffset leaseExpiresAt)
     {
         Dictionary<int, RedisResult[]>? extras = null;
-        for (int i = first + (count * fields); i + 1 < end; i += 2)
+        for (int i = first + (count * 2); i + 1 < end; i += 2)
         {
             (extras ??= [])[(int)(long)reply[i]] = (RedisResult[])reply[i + 1]!;
         }
@@ -61,13 +62,11 @@ internal static class ScriptReplies
         long deadline = leaseExpiresAt.ToUnixTimeMilliseconds();
         for (int j = 0; j < count; j++)
         {
-            int i = first + (j * fields);
-            string id = (string)reply[i]!;
+            int i = first + (j * 2);
+            LeaseHeader header = LeaseHeader.Parse((ReadOnlyMemory<byte>)(RedisValue)reply[i]);
             RedisResult[] extra = extras is not null && extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
-            RedisValue entered = fields > 4 ? (RedisValue)reply[i + 4] : RedisValue.Null;
-            long enteredMs = !entered.IsNullOrEmpty && entered.TryParse(out long t) ? t : -1; // a nil would parse as 0
-            Job job = RedisJobReader.Read(queue, id, JobState.Active, (byte[])reply[i + 3]!, (long)reply[i + 2], extra, deadline, enteredMs);
-            leased[j] = new LeasedJob(job, new JobLease(id, (string)reply[i + 1]!, leaseExpiresAt, job.Attempts, job.MaxAttempts));
+            Job job = RedisJobReader.Read(queue, header.Id, JobState.Active, (byte[])reply[i + 1]!, header.Attempts, extra, deadline, header.EnteredMs);
+            leased[j] = new LeasedJob(job, new JobLease(header.Id, header.Token, leaseExpiresAt, job.Attempts, job.MaxAttempts));
         }
 
         return leased;

@@ -24,8 +24,8 @@
   ARGV[1] now (ms)   ARGV[2] n (1..1000)   ARGV[3] lease deadline (ms)   ARGV[4] group   ARGV[5] consumer
   ARGV[6] where a new group starts: "0" (every retained entry) or "$" (new entries only)
 
-  Returns {n, created, lost, then 5 values per leased job: id, token, attempts, envelope, t (ms, when it entered the
-          stream, or ""), then for each job that has an x hash: its index (1..n) and its HGETALL, then the ids of the
+  Returns {n, created, lost, then 2 values per leased job: its lease_header "<attempts> <t> <token> <id>" (t: when
+          it entered the stream, ms, or empty) and its envelope, then for each job that has an x hash: its index (1..n) and its HGETALL, then the ids of the
           lost jobs}. created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
           from its first retained entry. lost: how many jobs came back whose stream entry had been deleted outside
           the library (their records are dropped).
@@ -172,8 +172,8 @@ local function grant(i, id, a, hasx, envelope, t)
   tokens[k + 1] = id; tokens[k + 2] = token
   counted[k + 1] = id; counted[k + 2] = attempts_value(a, hasx)
   deadlines[k - 1] = deadline; deadlines[k] = id
-  out[o + 1] = id; out[o + 2] = token; out[o + 3] = a; out[o + 4] = envelope; out[o + 5] = t or ''
-  o = o + 5
+  out[o + 1] = lease_header(a, t or '', token, id); out[o + 2] = envelope
+  o = o + 2
   if hasx then extras[#extras + 1] = i; extras[#extras + 1] = redis.call('HGETALL', xkey(id)) end
 end
 for i, l in ipairs(leased) do grant(i, l[1], l[3] + 1, l[4], l[2], l[5]) end
