@@ -12,7 +12,7 @@
 --   {rq:q}:idem:<key>  string  an idempotency key (as the list backend's)
 -- Per group g, prefix {rq:q}:g:<g>: (what _common.lua derives from a group script's KEYS[1], {rq:q}:g:<g>:meta):
 --   meta       hash    read (entries delivered to the group, in all: undelivered = added - read; its presence
---                      says the group was created), fence, paused, dtrim, cseq, recheck (see create_group)
+--                      says the group was created), fence, paused, dtrim, cseq
 --   ready      list    jobs that came back (released, aborted, reaped, retried, requeued): RPOP = head; they are
 --                      served before entries the group was not given yet
 --   delayed    zset    retries by due time;  active zset, lease hash, started hash: as the list backend's
@@ -110,10 +110,7 @@ end
 
 -- Creates a group on the stream (or adopts one that exists: BUSYGROUP) and records it: read counts every entry the
 -- group will be given as not given yet (from '0': every retained entry; an adopted group: the same, which can only
--- overstate its depth). Its meta field recheck keeps the id of the stream's last entry at creation: the entries up to
--- it may be ones the group tracks already (created again after NOGROUP, adopted, or left records), so the fetch looks
--- each of them up; later entries are new jobs (job ids are never reused), which it leases without a look-up. Returns
--- the recheck id (false when the stream was empty).
+-- overstate its depth).
 local function create_group(qmeta, stream, groups, group, start)
   local r = redis.pcall('XGROUP', 'CREATE', stream, group, start, 'MKSTREAM')
   local adopted = type(r) == 'table' and r.err ~= nil
@@ -126,11 +123,6 @@ local function create_group(qmeta, stream, groups, group, start)
   redis.call('HSET', gkey(group, 'lease'), SENTINEL_FIELD, SENTINEL_VALUE)
   redis.call('HSET', gkey(group, 'attempts'), SENTINEL_FIELD, SENTINEL_VALUE)
   redis.call('HSET', groups, group, start)
-  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
-  local recheck = #last > 0 and last[1][1]
-  if recheck then redis.call('HSET', gkey(group, 'meta'), 'recheck', recheck)
-  else redis.call('HDEL', gkey(group, 'meta'), 'recheck') end
-  return recheck
 end
 
 -- Adds jobs to the stream, in order ({id, envelope, t} each): one XADD per job, the index in one HSET. Returns how

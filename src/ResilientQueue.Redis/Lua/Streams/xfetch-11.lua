@@ -41,16 +41,15 @@ local deadline = ARGV[3]
 local group, consumer, start = ARGV[4], ARGV[5], ARGV[6]
 
 local created = 0
-local m = redis.call('HMGET', gmeta, 'read', 'paused', 'recheck')
-local recheck = m[3]
+local m = redis.call('HMGET', gmeta, 'read', 'paused')
 if not m[1] then
-  recheck = create_group(qmeta, stream, groups, group, start)
+  create_group(qmeta, stream, groups, group, start)
   created = 1
 end
 local function recreate()
   -- The server lost the group (deleted by hand, the stream deleted, a flush or restart without persistence): start it
   -- again from its first retained entry, so nothing it had not finished is lost (some jobs may run again).
-  recheck = create_group(qmeta, stream, groups, group, '0')
+  create_group(qmeta, stream, groups, group, '0')
   created = 2
 end
 
@@ -121,19 +120,9 @@ if #leased < n then
     redis.call('HINCRBY', gmeta, 'read', #list)
     local ids, envelopes, ts = {}, {}, {}
     for i, entry in ipairs(list) do ids[i], ts[i], envelopes[i] = entry_fields(entry[2]) end
-    -- Only entries up to the group's recheck id can be ones it tracks already (create_group).
-    if not recheck then
-      fresh, fresh_ids, fresh_envelopes, fresh_ts = #list, ids, envelopes, ts
-      list = {}
-    end
-    local known = {}
-    if #list > 0 then
-      known = redis.call('HMGET', attempts, unpack(ids))
-      if id_less(recheck, list[#list][1]) then
-        redis.call('HDEL', gmeta, 'recheck')
-        recheck = false
-      end
-    end
+    -- An entry given again (the group was created again, adopted, or moved back by hand with XGROUP SETID) may be a
+    -- job the group tracks already: every delivered entry is looked up.
+    local known = #list > 0 and redis.call('HMGET', attempts, unpack(ids)) or {}
     local done = {}
     for i, entry in ipairs(list) do
       if not known[i] then
