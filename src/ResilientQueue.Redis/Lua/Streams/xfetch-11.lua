@@ -25,8 +25,8 @@
   ARGV[6] where a new group starts: "0" (every retained entry) or "$" (new entries only)
 
   Returns {n, created, lost, then 2 values per leased job: its lease_header "<attempts> <t> <token> <id>" (t: when
-          it entered the stream, ms, or empty) and its envelope, then for each job that has an x hash: its index (1..n) and its HGETALL, then the ids of the
-          lost jobs}. created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
+          it entered the stream, ms, or empty) and its envelope, then for each job that has an x hash: its index
+          (1..n) and its HGETALL, then the ids of the lost jobs}. created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
           from its first retained entry. lost: how many jobs came back whose stream entry had been deleted outside
           the library (their records are dropped).
 ]]
@@ -105,8 +105,9 @@ if back then
   leased = kept
 end
 
--- 2. Entries the group was not given yet: kept in flat arrays (no table per job on this, the busy path).
-local fresh, fresh_ids, fresh_envelopes, fresh_ts = 0, {}, {}, {}
+-- 2. Entries the group was not given yet: kept in flat arrays (no table per job on this, the busy path); those it
+-- tracks already (known) are not leased again.
+local fresh, ids, envelopes, ts, known = 0, {}, {}, {}, {}
 if #leased < n then
   local args = { 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', n - #leased, 'STREAMS', stream, '>' }
   local r = redis.pcall(unpack(args))
@@ -118,16 +119,14 @@ if #leased < n then
   if r then
     local list = r[1][2]
     redis.call('HINCRBY', gmeta, 'read', #list)
-    local ids, envelopes, ts = {}, {}, {}
     for i, entry in ipairs(list) do ids[i], ts[i], envelopes[i] = entry_fields(entry[2]) end
     -- An entry given again (the group was created again, adopted, or moved back by hand with XGROUP SETID) may be a
     -- job the group tracks already: every delivered entry is looked up.
-    local known = #list > 0 and redis.call('HMGET', attempts, unpack(ids)) or {}
+    if #list > 0 then known = redis.call('HMGET', attempts, unpack(ids)) end
     local done = {}
     for i, entry in ipairs(list) do
       if not known[i] then
         fresh = fresh + 1
-        fresh_ids[fresh], fresh_envelopes[fresh], fresh_ts[fresh] = ids[i], envelopes[i], ts[i]
       else
         -- Given again after the group was created again: the group tracks the job already. A job it holds (active,
         -- ready again, delayed) keeps this pending entry; one it finished or holds a copy of is acknowledged.
@@ -166,7 +165,13 @@ local function grant(i, id, a, hasx, envelope, t)
   if hasx then extras[#extras + 1] = i; extras[#extras + 1] = redis.call('HGETALL', xkey(id)) end
 end
 for i, l in ipairs(leased) do grant(i, l[1], l[3] + 1, l[4], l[2], l[5]) end
-for k = 1, fresh do grant(#leased + k, fresh_ids[k], 1, false, fresh_envelopes[k], fresh_ts[k]) end
+local k = #leased
+for i = 1, #ids do
+  if not known[i] then
+    k = k + 1
+    grant(k, ids[i], 1, false, envelopes[i], ts[i])
+  end
+end
 for _, e in ipairs(extras) do out[#out + 1] = e end
 for _, id in ipairs(lost) do out[#out + 1] = id end
 redis.call('HSET', lease, unpack(tokens))
