@@ -30,6 +30,36 @@ public abstract partial class JobQueueConformanceTests
     }
 
     [Fact]
+    public async Task Fetch_ABatchOfLargePayloads_ReadsEveryJobWhole_WithItsOwnErrorAndAttempts()
+    {
+        // 6 jobs of 2 MB: more than one 8 MiB value of a Redis fetch reply (pack_lease), with a retried job (it has an
+        // error and 2 attempts) among them; every payload holds bytes a text framing would trip on.
+        const int size = 2_000_000;
+        IJobQueue queue = await NewQueueAsync(o => o.MaxPayloadBytes = size);
+        byte[] Payload(int i) => [.. Enumerable.Range(0, size).Select(b => (byte)(b % 7 == 0 ? ':' : (b * 31) + i))];
+        var ids = new List<string>();
+        for (int i = 0; i < 6; i++)
+        {
+            ids.Add((await queue.EnqueueAsync(Payload(i))).JobId);
+        }
+
+        LeasedJob first = await FetchOneAsync(queue);
+        await queue.FailAsync(first.Lease, Error("429", ErrorCategory.RateLimited), RecoveryDecision.Retry(TimeSpan.Zero));
+
+        IReadOnlyList<LeasedJob> all = await queue.FetchAsync(10, Lease);
+
+        all.Select(j => j.Job.Id).Should().BeEquivalentTo(ids);
+        foreach (LeasedJob leased in all)
+        {
+            leased.Job.Payload.ToArray().Should().Equal(Payload(ids.IndexOf(leased.Job.Id)), "job {0}'s payload", leased.Job.Id);
+            leased.Job.Attempts.Should().Be(leased.Job.Id == first.Job.Id ? 2 : 1);
+            leased.Job.LastError.Should().Be(leased.Job.Id == first.Job.Id ? "InvalidOperationException: 429" : null);
+        }
+
+        (await queue.AckManyAsync([.. all.Select(j => j.Lease)])).Should().HaveCount(6).And.OnlyContain(r => r == LeaseResult.Succeeded);
+    }
+
+    [Fact]
     public async Task Checkpoint_OverThePayloadLimit_ThrowsPayloadTooLarge()
     {
         IJobQueue queue = await NewQueueAsync(o => o.MaxPayloadBytes = 8);

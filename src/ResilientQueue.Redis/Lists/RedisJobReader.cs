@@ -15,7 +15,7 @@ internal static class RedisJobReader
 {
     // availableAtMs: when the job became available if its x hash does not say (v), a stream entry's t; -1 for none
     // (then its enqueue time). It replaces building a copy of the x hash with a v field for every fetched stream job.
-    public static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, RedisResult[] extra, long leaseDeadlineMs = -1, long availableAtMs = -1) =>
+    public static Job Read(string queue, string id, JobState state, ReadOnlyMemory<byte> envelope, long attempts, RedisResult[] extra, long leaseDeadlineMs = -1, long availableAtMs = -1) =>
         Read(queue, id, state, envelope, attempts, ToFields(extra), leaseDeadlineMs, availableAtMs);
 
     public static DeadLetterEntry ReadDeadLetter(string queue, string id, byte[] envelope, long attempts, RedisResult[] extra)
@@ -29,7 +29,7 @@ internal static class RedisJobReader
     private static DeadLetterEntry ToDeadLetter(Job job, Dictionary<string, RedisValue> x) =>
         new(job, Time(x, "dt") ?? job.AvailableAt, (string?)Get(x, "dr") ?? string.Empty, (ErrorCategory)Int(x, "dc", 0));
 
-    private static Job Read(string queue, string id, JobState state, byte[] envelope, long attempts, Dictionary<string, RedisValue> x, long leaseDeadlineMs, long availableAtMs)
+    private static Job Read(string queue, string id, JobState state, ReadOnlyMemory<byte> envelope, long attempts, Dictionary<string, RedisValue> x, long leaseDeadlineMs, long availableAtMs)
     {
         RedisJobCodec.Envelope e = RedisJobCodec.Decode(envelope);
         return new Job

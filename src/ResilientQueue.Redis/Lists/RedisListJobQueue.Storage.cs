@@ -41,8 +41,8 @@ public sealed partial class RedisListJobQueue
             return [];
         }
 
-        // {n, then a lease header and the envelope per job, then (index, x hash) for the jobs that have one}
-        return ScriptReplies.Leased(Name, reply, first: 1, count: (int)(long)reply[0], end: reply.Length, leaseExpiresAt);
+        // {n, the n jobs packed into one value, then (index, x hash) for the jobs that have one}
+        return ScriptReplies.Leased(Name, reply, at: 1, count: (int)(long)reply[0], end: reply.Length, leaseExpiresAt);
     }
 
     /// <inheritdoc />

@@ -41,6 +41,29 @@ local function fmt(n) return string.format('%.0f', n) end
 -- "<attempts> <t> <token> <id>", t empty when unknown. The id comes last, so it may hold any character.
 local function lease_header(a, t, token, id) return fmt(a) .. ' ' .. t .. ' ' .. token .. ' ' .. id end
 
+-- A fetch reply's leased jobs, packed into few values (one bulk string for the client to read per piece, instead of two
+-- values per job): per job "<#header>:<header><#envelope>:<envelope>", the header as lease_header's, the lengths in
+-- bytes (so both may hold any byte). A piece is closed after the job that takes it to PACK_PIECE_BYTES, so no value
+-- grows past that and one envelope, whatever the batch and the payload limit. new_pack() starts one, pack_lease(pack,
+-- ...) adds a job, packed(pack) returns the pieces.
+local PACK_PIECE_BYTES = 8388608
+local function new_pack() return { size = 0, pieces = {}, open = {} } end
+local function pack_lease(pack, a, t, token, id, envelope)
+  local h = lease_header(a, t, token, id)
+  local prefix = #h .. ':' .. h .. #envelope .. ':'
+  local open = pack.open
+  open[#open + 1] = prefix; open[#open + 1] = envelope
+  pack.size = pack.size + #prefix + #envelope
+  if pack.size >= PACK_PIECE_BYTES then
+    pack.pieces[#pack.pieces + 1] = table.concat(open)
+    pack.open, pack.size = {}, 0
+  end
+end
+local function packed(pack)
+  if #pack.open > 0 then pack.pieces[#pack.pieces + 1] = table.concat(pack.open) end
+  return pack.pieces
+end
+
 -- Enqueue's first pass (enqueue-5, xenqueue-5) over the n jobs of ARGV (from ARGV[6], `fields` values each, the id
 -- first and the idempotency key at offset `keyat`): which jobs hold a key that is known (while its expiry, the
 -- caller's clock, is after now) or repeated earlier in the batch. Nothing is written.

@@ -14,9 +14,9 @@
 
   ARGV[1] now (ms)   ARGV[2] n (1..1000)   ARGV[3] lease deadline (ms)
 
-  Returns {n, header1, envelope1, ..., headern, envelopen, then for each job that has an x hash: its index (1..n) and
-          its HGETALL}; a header is lease_header's "<attempts> <t> <token> <id>" (t empty here). Empty when the queue is
-          paused or nothing is ready.
+  Returns {n, k, then the n leased jobs packed into k values by pack_lease (each job its lease_header "<attempts> <t>
+          <token> <id>", t empty here, and its envelope), then for each job that has an x hash: its index (1..n) and
+          its HGETALL}. Empty when the queue is paused or nothing is ready.
 ]]
 --!include _common.lua
 local meta, ready, prio, delayed, active, lease, attempts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -51,7 +51,7 @@ for i, id in ipairs(ids) do keys[i] = jobkey(id) end
 local envelopes = redis.call('MGET', unpack(keys))
 local counts = redis.call('HMGET', attempts, unpack(ids))
 local fence = redis.call('HINCRBY', meta, 'fence', #ids) - #ids
-local out, extras = { 0 }, {}
+local pack, extras = new_pack(), {}
 local tokens, counted, leased = { SENTINEL_FIELD, SENTINEL_VALUE }, { SENTINEL_FIELD, SENTINEL_VALUE }, {}
 local taken = 0
 local granted = ':' .. fmt(now)
@@ -64,12 +64,14 @@ for i, id in ipairs(ids) do
     tokens[#tokens + 1] = id; tokens[#tokens + 1] = token
     counted[#counted + 1] = id; counted[#counted + 1] = hasx and (a .. '+') or a
     leased[#leased + 1] = deadline; leased[#leased + 1] = id
-    out[#out + 1] = lease_header(a, '', token, id); out[#out + 1] = envelopes[i]
+    pack_lease(pack, a, '', token, id, envelopes[i])
     if hasx then extras[#extras + 1] = taken; extras[#extras + 1] = redis.call('HGETALL', xkey(id)) end
   end
 end
 if taken == 0 then return {} end
-out[1] = taken
+local pieces = packed(pack)
+local out = { taken, #pieces }
+for _, p in ipairs(pieces) do out[#out + 1] = p end
 for _, e in ipairs(extras) do out[#out + 1] = e end
 redis.call('HSET', lease, unpack(tokens))
 redis.call('HSET', attempts, unpack(counted))

@@ -45,28 +45,48 @@ internal static class ScriptReplies
     }
 
     /// <summary>
-    /// The jobs a fetch leased: <paramref name="count"/> pairs of replies from <paramref name="first"/> (the lease header
-    /// <c>"&lt;attempts&gt; &lt;t&gt; &lt;token&gt; &lt;id&gt;"</c> of <c>lease_header</c> in <c>_common.lua</c>, t the
-    /// stream entry's time in ms or empty; then the envelope), then (1-based index, x hash) pairs up to
-    /// <paramref name="end"/> for the jobs that have one.
+    /// The jobs a fetch leased: at <paramref name="at"/> the number k of packed values that follow, holding the
+    /// <paramref name="count"/> jobs (<c>pack_lease</c> in <c>_common.lua</c>: per job its lease header
+    /// <c>"&lt;attempts&gt; &lt;t&gt; &lt;token&gt; &lt;id&gt;"</c>, t the stream entry's time in ms or empty, and its
+    /// envelope; no job is split between two values), then (1-based index, x hash) pairs up to <paramref name="end"/>
+    /// for the jobs that have one.
     /// </summary>
-    public static LeasedJob[] Leased(string queue, RedisResult[] reply, int first, int count, int end, DateTimeOffset leaseExpiresAt)
+    /// <remarks>
+    /// One bulk string per fetch (per 8 MiB of it) instead of two per job: the client reads few reply values, and every
+    /// job's envelope (and so its payload) is a slice of one array, not an array of its own.
+    /// </remarks>
+    /// <exception cref="FormatException">The packed values are not what <c>pack_lease</c> writes.</exception>
+    public static LeasedJob[] Leased(string queue, RedisResult[] reply, int at, int count, int end, DateTimeOffset leaseExpiresAt)
     {
+        int next = at + 1;
+        int extrasAt = next + (int)(long)reply[at];
         Dictionary<int, RedisResult[]>? extras = null;
-        for (int i = first + (count * 2); i + 1 < end; i += 2)
+        for (int i = extrasAt; i + 1 < end; i += 2)
         {
             (extras ??= [])[(int)(long)reply[i]] = (RedisResult[])reply[i + 1]!;
         }
 
         var leased = new LeasedJob[count];
         long deadline = leaseExpiresAt.ToUnixTimeMilliseconds();
+        PackedValues rest = default;
         for (int j = 0; j < count; j++)
         {
-            int i = first + (j * 2);
-            LeaseHeader header = LeaseHeader.Parse((ReadOnlyMemory<byte>)(RedisValue)reply[i]);
+            if (rest.IsEmpty)
+            {
+                rest = next < extrasAt ? new PackedValues((ReadOnlyMemory<byte>)(RedisValue)reply[next++]) : throw PackedValues.TooFew(count, j);
+            }
+
+            LeaseHeader header = LeaseHeader.Parse(rest.Next());
+            ReadOnlyMemory<byte> envelope = rest.Next();
             RedisResult[] extra = extras is not null && extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
-            Job job = RedisJobReader.Read(queue, header.Id, JobState.Active, (byte[])reply[i + 1]!, header.Attempts, extra, deadline, header.EnteredMs);
+            Job job = RedisJobReader.Read(queue, header.Id, JobState.Active, envelope, header.Attempts, extra, deadline, header.EnteredMs);
             leased[j] = new LeasedJob(job, new JobLease(header.Id, header.Token, leaseExpiresAt, job.Attempts, job.MaxAttempts));
+        }
+
+        rest.End(count);
+        if (next != extrasAt)
+        {
+            throw PackedValues.TooFew(count, count);
         }
 
         return leased;

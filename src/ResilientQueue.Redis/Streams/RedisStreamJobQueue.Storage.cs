@@ -39,7 +39,7 @@ public sealed partial class RedisStreamJobQueue
             [_keys.GroupMeta, _keys.Meta, _keys.Stream, _keys.Entries, _keys.Delayed, _keys.Ready, _keys.GroupDelayed, _keys.Active, _keys.Lease, _keys.Attempts, _keys.Groups],
             [Ms(now), maxCount, Ms(leaseExpiresAt), Group, Consumer, _start]).ConfigureAwait(false))!;
 
-        // {n, created, lost, then a lease header and the envelope per job, then (index, x hash) pairs, then the lost ids}
+        // {n, created, lost, then the n jobs packed into one value, then (index, x hash) pairs, then the lost ids}
         int count = (int)(long)reply[0];
         ReportGroup((long)reply[1]);
         int lostCount = (int)(long)reply[2];
@@ -50,7 +50,7 @@ public sealed partial class RedisStreamJobQueue
             return [];
         }
 
-        return ScriptReplies.Leased(Name, reply, first: 3, count, end: extrasEnd, leaseExpiresAt);
+        return ScriptReplies.Leased(Name, reply, at: 3, count, end: extrasEnd, leaseExpiresAt);
     }
 
     /// <inheritdoc />

@@ -24,9 +24,9 @@
   ARGV[1] now (ms)   ARGV[2] n (1..1000)   ARGV[3] lease deadline (ms)   ARGV[4] group   ARGV[5] consumer
   ARGV[6] where a new group starts: "0" (every retained entry) or "$" (new entries only)
 
-  Returns {n, created, lost, then 2 values per leased job: its lease_header "<attempts> <t> <token> <id>" (t: when
-          it entered the stream, ms, or empty) and its envelope, then for each job that has an x hash: its index
-          (1..n) and its HGETALL, then the ids of the lost jobs}. created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
+  Returns {n, created, lost, k, then the n leased jobs packed into k values by pack_lease (each job its
+          lease_header "<attempts> <t> <token> <id>", t: when it entered the stream, ms, or empty; and its envelope),
+          then for each job that has an x hash: its index (1..n) and its HGETALL, then the ids of the lost jobs}. created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
           from its first retained entry. lost: how many jobs came back whose stream entry had been deleted outside
           the library (their records are dropped).
 ]]
@@ -152,7 +152,7 @@ end
 
 local fence = redis.call('HINCRBY', gmeta, 'fence', total) - total
 local granted = ':' .. fmt(now)
-local out, o, extras = { total, created, #lost }, 3, {}
+local pack, extras = new_pack(), {}
 local tokens, counted, deadlines = { SENTINEL_FIELD, SENTINEL_VALUE }, { SENTINEL_FIELD, SENTINEL_VALUE }, {}
 local function grant(i, id, a, hasx, envelope, t)
   local token = fmt(fence + i) .. granted
@@ -160,8 +160,7 @@ local function grant(i, id, a, hasx, envelope, t)
   tokens[k + 1] = id; tokens[k + 2] = token
   counted[k + 1] = id; counted[k + 2] = attempts_value(a, hasx)
   deadlines[k - 1] = deadline; deadlines[k] = id
-  out[o + 1] = lease_header(a, t or '', token, id); out[o + 2] = envelope
-  o = o + 2
+  pack_lease(pack, a, t or '', token, id, envelope)
   if hasx then extras[#extras + 1] = i; extras[#extras + 1] = redis.call('HGETALL', xkey(id)) end
 end
 for i, l in ipairs(leased) do grant(i, l[1], l[3] + 1, l[4], l[2], l[5]) end
@@ -172,6 +171,9 @@ for i = 1, #ids do
     grant(k, ids[i], 1, false, envelopes[i], ts[i])
   end
 end
+local pieces = packed(pack)
+local out = { total, created, #lost, #pieces }
+for _, p in ipairs(pieces) do out[#out + 1] = p end
 for _, e in ipairs(extras) do out[#out + 1] = e end
 for _, id in ipairs(lost) do out[#out + 1] = id end
 redis.call('HSET', lease, unpack(tokens))
