@@ -13,19 +13,18 @@ public sealed class JobContext<TPayload>
 
     internal JobContext(IJobQueue queue, TrackedJob tracked, TPayload payload, IJobSerializer serializer, CancellationToken cancellationToken)
     {
-        LeasedJob leased = tracked.Job;
         _queue = queue;
         _tracked = tracked;
-        Job = leased.Job;
-        Lease = leased.Lease;
         Payload = payload;
         _serializer = serializer;
         CancellationToken = cancellationToken;
-        Checkpoint = leased.Job.Checkpoint;
+        Checkpoint = tracked.Job.Job.Checkpoint;
     }
 
+    // The job and its lease are read from the tracked job, not copied: one context is made per job run.
+
     /// <summary>The job's envelope, as fetched.</summary>
-    public Job Job { get; }
+    public Job Job => _tracked.Job.Job;
 
     /// <summary>The job's id.</summary>
     public string JobId => Job.Id;
@@ -43,7 +42,7 @@ public sealed class JobContext<TPayload>
     public DateTimeOffset EnqueuedAt => Job.EnqueuedAt;
 
     /// <summary>The lease this attempt holds.</summary>
-    public JobLease Lease { get; }
+    public JobLease Lease => _tracked.Lease;
 
     /// <summary>The same token the handler was given: cancelled on timeout, lease loss and the shutdown deadline.</summary>
     public CancellationToken CancellationToken { get; }
