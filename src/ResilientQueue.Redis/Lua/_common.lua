@@ -42,18 +42,19 @@ local function fmt(n) return string.format('%.0f', n) end
 local function lease_header(a, t, token, id) return fmt(a) .. ' ' .. t .. ' ' .. token .. ' ' .. id end
 
 -- A fetch reply's leased jobs, packed into few values (one bulk string for the client to read per piece, instead of two
--- values per job): per job "<#header>:<header><#envelope>:<envelope>", the header as lease_header's, the lengths in
--- bytes (so both may hold any byte). A piece is closed after the job that takes it to PACK_PIECE_BYTES, so no value
--- grows past that and one envelope, whatever the batch and the payload limit. new_pack() starts one, pack_lease(pack,
--- ...) adds a job, packed(pack) returns the pieces.
+-- values per job): per job the byte lengths of its header (lease_header's) and of its envelope, 4 bytes big-endian
+-- each (struct.pack: no number formatting per job), then the header and the envelope, so both may hold any byte. A
+-- piece is closed after the job that takes it to PACK_PIECE_BYTES, so no value grows past that and one envelope,
+-- whatever the batch and the payload limit. new_pack() starts one, pack_lease(pack, ...) adds a job, packed(pack)
+-- returns the pieces.
 local PACK_PIECE_BYTES = 8388608
 local function new_pack() return { size = 0, pieces = {}, open = {} } end
 local function pack_lease(pack, a, t, token, id, envelope)
   local h = lease_header(a, t, token, id)
-  local prefix = #h .. ':' .. h .. #envelope .. ':'
   local open = pack.open
-  open[#open + 1] = prefix; open[#open + 1] = envelope
-  pack.size = pack.size + #prefix + #envelope
+  local k = #open
+  open[k + 1] = struct.pack('>I4I4', #h, #envelope); open[k + 2] = h; open[k + 3] = envelope
+  pack.size = pack.size + 8 + #h + #envelope
   if pack.size >= PACK_PIECE_BYTES then
     pack.pieces[#pack.pieces + 1] = table.concat(open)
     pack.open, pack.size = {}, 0

@@ -1,47 +1,52 @@
-using System.Buffers.Text;
+using System.Buffers.Binary;
 using System.Text;
 
 namespace ResilientQueue.Redis.Scripting;
 
 /// <summary>
-/// Reads the values a script packed into one bulk string (<c>pack_lease</c> in <c>_common.lua</c>): each value is
-/// <c>"&lt;byte length&gt;:&lt;bytes&gt;"</c>, so a value may hold any byte. Every value read is a slice of the packed
-/// one: nothing is copied.
+/// Reads the jobs a fetch packed into one bulk string (<c>pack_lease</c> in <c>_common.lua</c>): per job the byte
+/// lengths of its header and of its envelope, 4 bytes big-endian each, then the header and the envelope, so both may
+/// hold any byte. Every value read is a slice of the packed one: nothing is copied.
 /// </summary>
 internal struct PackedValues(ReadOnlyMemory<byte> packed)
 {
-    // The longest length prefix read: 10 digits is more than any reply Redis sends (its bulk strings stop at 512 MB).
-    private const int MaxDigits = 10;
+    private const int LengthsSize = 8;
 
     private ReadOnlyMemory<byte> _rest = packed;
 
-    /// <summary>The next value.</summary>
-    /// <exception cref="FormatException">The rest is not a length, a colon and that many bytes.</exception>
-    public ReadOnlyMemory<byte> Next()
-    {
-        ReadOnlySpan<byte> span = _rest.Span;
-        int colon = span[..Math.Min(span.Length, MaxDigits + 1)].IndexOf((byte)':');
-        if (colon <= 0 || !Utf8Parser.TryParse(span[..colon], out int length, out int used) || used != colon || length < 0 || length > span.Length - colon - 1)
-        {
-            throw Malformed($"\"{Preview(span)}\" where \"<length>:<bytes>\" was expected");
-        }
-
-        ReadOnlyMemory<byte> value = _rest.Slice(colon + 1, length);
-        _rest = _rest[(colon + 1 + length)..];
-        return value;
-    }
-
-    /// <summary>Whether every value was read.</summary>
+    /// <summary>Whether every job was read.</summary>
     public readonly bool IsEmpty => _rest.IsEmpty;
 
-    /// <summary>Checks that every packed value was read.</summary>
+    /// <summary>Reads the next job's header and envelope.</summary>
+    /// <exception cref="FormatException">The rest is not two lengths and that many bytes.</exception>
+    public void NextJob(out ReadOnlyMemory<byte> header, out ReadOnlyMemory<byte> envelope)
+    {
+        ReadOnlySpan<byte> span = _rest.Span;
+        if (span.Length < LengthsSize)
+        {
+            throw Malformed($"{span.Length} bytes where the two 4-byte lengths of a job were expected");
+        }
+
+        uint headerLength = BinaryPrimitives.ReadUInt32BigEndian(span);
+        uint envelopeLength = BinaryPrimitives.ReadUInt32BigEndian(span[4..]);
+        if ((ulong)headerLength + envelopeLength > (ulong)(span.Length - LengthsSize))
+        {
+            throw Malformed($"a job of {headerLength} + {envelopeLength} bytes where {span.Length - LengthsSize} were left");
+        }
+
+        header = _rest.Slice(LengthsSize, (int)headerLength);
+        envelope = _rest.Slice(LengthsSize + (int)headerLength, (int)envelopeLength);
+        _rest = _rest[(LengthsSize + (int)headerLength + (int)envelopeLength)..];
+    }
+
+    /// <summary>Checks that every packed job was read.</summary>
     /// <param name="jobs">How many jobs were read before this point (for the message).</param>
-    /// <exception cref="FormatException">Bytes are left after the last value.</exception>
+    /// <exception cref="FormatException">Bytes are left after the last job.</exception>
     public readonly void End(int jobs)
     {
         if (!_rest.IsEmpty)
         {
-            throw Malformed($"{_rest.Length} bytes (\"{Preview(_rest.Span)}\") after the end of its job {jobs}");
+            throw Malformed($"{_rest.Length} bytes (\"{Encoding.UTF8.GetString(_rest.Span[..Math.Min(_rest.Length, 40)])}\") after the end of its job {jobs}");
         }
     }
 
@@ -50,8 +55,6 @@ internal struct PackedValues(ReadOnlyMemory<byte> packed)
     /// <param name="read">How many were read when the values ran out, or <paramref name="count"/> when values were left.</param>
     public static FormatException TooFew(int count, int read) =>
         Malformed(read < count ? $"{read} jobs where the reply said {count}" : $"more values than its {count} jobs needed");
-
-    private static string Preview(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 40)]);
 
     private static FormatException Malformed(string what) =>
         new($"A fetch reply's packed jobs held {what}: the script and the library are of different versions.");

@@ -46,10 +46,10 @@ internal static class ScriptReplies
 
     /// <summary>
     /// The jobs a fetch leased: at <paramref name="at"/> the number k of packed values that follow, holding the
-    /// <paramref name="count"/> jobs (<c>pack_lease</c> in <c>_common.lua</c>: per job its lease header
-    /// <c>"&lt;attempts&gt; &lt;t&gt; &lt;token&gt; &lt;id&gt;"</c>, t the stream entry's time in ms or empty, and its
-    /// envelope; no job is split between two values), then (1-based index, x hash) pairs up to <paramref name="end"/>
-    /// for the jobs that have one.
+    /// <paramref name="count"/> jobs (<c>pack_lease</c> in <c>_common.lua</c>, read by <see cref="PackedValues"/>: per
+    /// job its lease header <c>"&lt;attempts&gt; &lt;t&gt; &lt;token&gt; &lt;id&gt;"</c>, t the stream entry's time in
+    /// ms or empty, and its envelope; no job is split between two values), then (1-based index, x hash) pairs up to
+    /// <paramref name="end"/> for the jobs that have one.
     /// </summary>
     /// <remarks>
     /// One bulk string per fetch (per 8 MiB of it) instead of two per job: the client reads few reply values, and every
@@ -76,8 +76,8 @@ internal static class ScriptReplies
                 rest = next < extrasAt ? new PackedValues((ReadOnlyMemory<byte>)(RedisValue)reply[next++]) : throw PackedValues.TooFew(count, j);
             }
 
-            LeaseHeader header = LeaseHeader.Parse(rest.Next());
-            ReadOnlyMemory<byte> envelope = rest.Next();
+            rest.NextJob(out ReadOnlyMemory<byte> headerBytes, out ReadOnlyMemory<byte> envelope);
+            LeaseHeader header = LeaseHeader.Parse(headerBytes);
             RedisResult[] extra = extras is not null && extras.TryGetValue(j + 1, out RedisResult[]? x) ? x : [];
             Job job = RedisJobReader.Read(queue, header.Id, JobState.Active, envelope, header.Attempts, extra, deadline, header.EnteredMs);
             leased[j] = new LeasedJob(job, new JobLease(header.Id, header.Token, leaseExpiresAt, job.Attempts, job.MaxAttempts));

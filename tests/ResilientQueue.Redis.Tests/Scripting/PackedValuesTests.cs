@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using FluentAssertions;
 using ResilientQueue.Redis.Scripting;
@@ -8,61 +9,94 @@ namespace ResilientQueue.Redis.Tests.Scripting;
 public sealed class PackedValuesTests
 {
     [Fact]
-    public void Next_ReadsEachValueByItsLength_ThenEndAcceptsTheEmptyRest()
+    public void NextJob_ReadsEachHeaderAndEnvelopeByTheirLengths_ThenEndAcceptsTheEmptyRest()
     {
-        var packed = new PackedValues(Bytes("5:hello0:3:a:b"));
+        var packed = new PackedValues(Pack(("1  5:10 a", "hello"), ("2  6:10 b", ""), ("3  7:10 c", "x:y")));
 
-        Text(packed.Next()).Should().Be("hello");
-        Text(packed.Next()).Should().BeEmpty();
-        Text(packed.Next()).Should().Be("a:b");
-        packed.Invoking(p => p.End(2)).Should().NotThrow();
+        Read(ref packed).Should().Be(("1  5:10 a", "hello"));
+        Read(ref packed).Should().Be(("2  6:10 b", ""));
+        Read(ref packed).Should().Be(("3  7:10 c", "x:y"));
+        packed.IsEmpty.Should().BeTrue();
+        packed.Invoking(p => p.End(3)).Should().NotThrow();
     }
 
     [Fact]
-    public void Next_AValueHoldingAnyByte_IsReadWhole()
+    public void NextJob_AnEnvelopeHoldingAnyByte_IsReadWhole()
     {
-        byte[] value = [0, (byte)':', 0xff, (byte)'\n', (byte)' '];
-        var packed = new PackedValues((byte[])[.. Bytes("5:"), .. value]);
+        byte[] envelope = [0, (byte)':', 0xff, (byte)'\n', (byte)' ', 0, 0, 0];
+        var packed = new PackedValues((byte[])[.. Lengths(1, envelope.Length), (byte)'h', .. envelope]);
 
-        packed.Next().ToArray().Should().Equal(value);
+        packed.NextJob(out _, out ReadOnlyMemory<byte> read);
+
+        read.ToArray().Should().Equal(envelope);
     }
 
     [Fact]
-    public void Next_ReturnsSlicesOfThePackedArray_WithoutCopying()
+    public void NextJob_ReturnsSlicesOfThePackedArray_WithoutCopying()
     {
-        byte[] array = Bytes("2:ab");
+        byte[] array = Pack(("h", "ab"));
         var packed = new PackedValues(array);
 
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(packed.Next(), out ArraySegment<byte> segment).Should().BeTrue();
+        packed.NextJob(out _, out ReadOnlyMemory<byte> envelope);
+
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(envelope, out ArraySegment<byte> segment).Should().BeTrue();
         segment.Array.Should().BeSameAs(array);
-        segment.Offset.Should().Be(2);
+        segment.Offset.Should().Be(9);
+    }
+
+    [Fact]
+    public void NextJob_FewerThanTheTwoLengths_IsAFormatExceptionSayingSo()
+    {
+        var packed = new PackedValues(new byte[7]);
+
+        packed.Invoking(p => p.NextJob(out _, out _)).Should().Throw<FormatException>().WithMessage("*7 bytes where the two 4-byte lengths*different versions*");
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("hello")]
-    [InlineData(":x")]
-    [InlineData("-1:x")]
-    [InlineData("6:hello")]
-    [InlineData("99999999999:x")]
-    [InlineData("2x:ab")]
-    public void Next_AnythingElse_IsAFormatExceptionQuotingIt(string value)
+    [InlineData(3u, 0u, 2)]
+    [InlineData(0u, 3u, 2)]
+    [InlineData(uint.MaxValue, 1u, 100)]
+    [InlineData(1u, uint.MaxValue, 100)]
+    public void NextJob_LengthsPastTheEnd_IsAFormatExceptionNamingThem(uint header, uint envelope, int left)
     {
-        var packed = new PackedValues(Bytes(value));
+        var packed = new PackedValues((byte[])[.. Lengths(header, envelope), .. new byte[left]]);
 
-        packed.Invoking(p => p.Next()).Should().Throw<FormatException>().WithMessage($"*\"{value}\"*\"<length>:<bytes>\"*different versions*");
+        packed.Invoking(p => p.NextJob(out _, out _)).Should().Throw<FormatException>().WithMessage($"*a job of {header} + {envelope} bytes where {left} were left*");
     }
 
     [Fact]
     public void End_BytesLeftOver_IsAFormatExceptionSayingHowMany()
     {
-        var packed = new PackedValues(Bytes("1:a1:b"));
-        packed.Next();
+        var packed = new PackedValues((byte[])[.. Pack(("h", "e")), .. "abc"u8.ToArray()]);
+        packed.NextJob(out _, out _);
 
-        packed.Invoking(p => p.End(1)).Should().Throw<FormatException>().WithMessage("*3 bytes (\"1:b\") after the end of its job 1*");
+        packed.Invoking(p => p.End(1)).Should().Throw<FormatException>().WithMessage("*3 bytes (\"abc\") after the end of its job 1*");
     }
 
-    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+    [Theory]
+    [InlineData(2, 3, "2 jobs where the reply said 3")]
+    [InlineData(3, 3, "more values than its 3 jobs needed")]
+    public void TooFew_SaysWhatWasFound(int read, int count, string expected)
+    {
+        PackedValues.TooFew(count, read).Message.Should().Contain(expected);
+    }
 
-    private static string Text(ReadOnlyMemory<byte> value) => Encoding.UTF8.GetString(value.Span);
+    private static (string Header, string Envelope) Read(ref PackedValues packed)
+    {
+        packed.NextJob(out ReadOnlyMemory<byte> header, out ReadOnlyMemory<byte> envelope);
+        return (Encoding.UTF8.GetString(header.Span), Encoding.UTF8.GetString(envelope.Span));
+    }
+
+    private static byte[] Pack(params (string Header, string Envelope)[] jobs) =>
+        [.. jobs.SelectMany(j => (byte[])[.. Lengths((uint)Encoding.UTF8.GetByteCount(j.Header), (uint)Encoding.UTF8.GetByteCount(j.Envelope)), .. Encoding.UTF8.GetBytes(j.Header), .. Encoding.UTF8.GetBytes(j.Envelope)])];
+
+    private static byte[] Lengths(uint header, uint envelope)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, header);
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4), envelope);
+        return bytes;
+    }
+
+    private static byte[] Lengths(int header, int envelope) => Lengths((uint)header, (uint)envelope);
 }
