@@ -46,7 +46,7 @@ public sealed class CrawlPipelineTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Quick_WithTooFewAttempts_ExitsNonZero_AndNamesWhatWasLost()
+    public async Task Quick_WithCountMismatchAttempts_ExitsNonZero_AndNamesWhatWasLost()
     {
         // One attempt: the intermittent pages and the long page are dead-lettered instead of retried, so the outcome
         // check must fail, and say which pages ended where.

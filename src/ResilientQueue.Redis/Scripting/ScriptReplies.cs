@@ -46,7 +46,7 @@ internal static class ScriptReplies
 
     /// <summary>
     /// The jobs a fetch leased: at <paramref name="at"/> the number k of packed values that follow, holding the
-    /// <paramref name="count"/> jobs (<c>pack_lease</c> in <c>_common.lua</c>, read by <see cref="PackedValues"/>: per
+    /// <paramref name="count"/> jobs (<c>pack_lease</c> in <c>_common.lua</c>, read by <see cref="PackedJobs"/>: per
     /// job its lease header <c>"&lt;attempts&gt; &lt;t&gt; &lt;token&gt; &lt;id&gt;"</c>, t the stream entry's time in
     /// ms or empty, and its envelope; no job is split between two values), then (1-based index, x hash) pairs up to
     /// <paramref name="end"/> for the jobs that have one.
@@ -68,12 +68,12 @@ internal static class ScriptReplies
 
         var leased = new LeasedJob[count];
         long deadline = leaseExpiresAt.ToUnixTimeMilliseconds();
-        PackedValues rest = default;
+        PackedJobs rest = default;
         for (int j = 0; j < count; j++)
         {
             if (rest.IsEmpty)
             {
-                rest = next < extrasAt ? new PackedValues((ReadOnlyMemory<byte>)(RedisValue)reply[next++]) : throw PackedValues.TooFew(count, j);
+                rest = next < extrasAt ? new PackedJobs((ReadOnlyMemory<byte>)(RedisValue)reply[next++]) : throw PackedJobs.CountMismatch(count, j);
             }
 
             rest.NextJob(out ReadOnlyMemory<byte> headerBytes, out ReadOnlyMemory<byte> envelope);
@@ -86,7 +86,7 @@ internal static class ScriptReplies
         rest.End(count);
         if (next != extrasAt)
         {
-            throw PackedValues.TooFew(count, count);
+            throw PackedJobs.CountMismatch(count, count);
         }
 
         return leased;

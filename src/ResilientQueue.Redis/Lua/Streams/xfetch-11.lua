@@ -26,7 +26,8 @@
 
   Returns {n, created, lost, k, then the n leased jobs packed into k values by pack_lease (each job its
           lease_header "<attempts> <t> <token> <id>", t: when it entered the stream, ms, or empty; and its envelope),
-          then for each job that has an x hash: its index (1..n) and its HGETALL, then the ids of the lost jobs}. created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
+          then for each job that has an x hash: its index (1..n) and its HGETALL, then the ids of the lost jobs}.
+          created: 0 the group existed, 1 it was created now, 2 it was lost (NOGROUP) and created again
           from its first retained entry. lost: how many jobs came back whose stream entry had been deleted outside
           the library (their records are dropped).
 ]]

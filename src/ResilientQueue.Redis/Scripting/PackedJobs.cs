@@ -8,7 +8,7 @@ namespace ResilientQueue.Redis.Scripting;
 /// lengths of its header and of its envelope, 4 bytes big-endian each, then the header and the envelope, so both may
 /// hold any byte. Every value read is a slice of the packed one: nothing is copied.
 /// </summary>
-internal struct PackedValues(ReadOnlyMemory<byte> packed)
+internal struct PackedJobs(ReadOnlyMemory<byte> packed)
 {
     private const int LengthsSize = 8;
 
@@ -50,10 +50,10 @@ internal struct PackedValues(ReadOnlyMemory<byte> packed)
         }
     }
 
-    /// <summary>A reply whose packed values held another number of jobs than it said.</summary>
+    /// <summary>A reply whose packed values held another number of jobs than it said (fewer, or values left over).</summary>
     /// <param name="count">How many jobs the reply said it packed.</param>
     /// <param name="read">How many were read when the values ran out, or <paramref name="count"/> when values were left.</param>
-    public static FormatException TooFew(int count, int read) =>
+    public static FormatException CountMismatch(int count, int read) =>
         Malformed(read < count ? $"{read} jobs where the reply said {count}" : $"more values than its {count} jobs needed");
 
     private static FormatException Malformed(string what) =>

@@ -6,12 +6,12 @@ using ResilientQueue.Redis.Scripting;
 namespace ResilientQueue.Redis.Tests.Scripting;
 
 /// <summary>A fetch reply's packed jobs (<c>pack_lease</c> in <c>_common.lua</c>), read without a server.</summary>
-public sealed class PackedValuesTests
+public sealed class PackedJobsTests
 {
     [Fact]
     public void NextJob_ReadsEachHeaderAndEnvelopeByTheirLengths_ThenEndAcceptsTheEmptyRest()
     {
-        var packed = new PackedValues(Pack(("1  5:10 a", "hello"), ("2  6:10 b", ""), ("3  7:10 c", "x:y")));
+        var packed = new PackedJobs(Pack(("1  5:10 a", "hello"), ("2  6:10 b", ""), ("3  7:10 c", "x:y")));
 
         Read(ref packed).Should().Be(("1  5:10 a", "hello"));
         Read(ref packed).Should().Be(("2  6:10 b", ""));
@@ -24,7 +24,7 @@ public sealed class PackedValuesTests
     public void NextJob_AnEnvelopeHoldingAnyByte_IsReadWhole()
     {
         byte[] envelope = [0, (byte)':', 0xff, (byte)'\n', (byte)' ', 0, 0, 0];
-        var packed = new PackedValues((byte[])[.. Lengths(1, envelope.Length), (byte)'h', .. envelope]);
+        var packed = new PackedJobs((byte[])[.. Lengths(1, envelope.Length), (byte)'h', .. envelope]);
 
         packed.NextJob(out _, out ReadOnlyMemory<byte> read);
 
@@ -35,7 +35,7 @@ public sealed class PackedValuesTests
     public void NextJob_ReturnsSlicesOfThePackedArray_WithoutCopying()
     {
         byte[] array = Pack(("h", "ab"));
-        var packed = new PackedValues(array);
+        var packed = new PackedJobs(array);
 
         packed.NextJob(out _, out ReadOnlyMemory<byte> envelope);
 
@@ -47,7 +47,7 @@ public sealed class PackedValuesTests
     [Fact]
     public void NextJob_FewerThanTheTwoLengths_IsAFormatExceptionSayingSo()
     {
-        var packed = new PackedValues(new byte[7]);
+        var packed = new PackedJobs(new byte[7]);
 
         packed.Invoking(p => p.NextJob(out _, out _)).Should().Throw<FormatException>().WithMessage("*7 bytes where the two 4-byte lengths*different versions*");
     }
@@ -59,7 +59,7 @@ public sealed class PackedValuesTests
     [InlineData(1u, uint.MaxValue, 100)]
     public void NextJob_LengthsPastTheEnd_IsAFormatExceptionNamingThem(uint header, uint envelope, int left)
     {
-        var packed = new PackedValues((byte[])[.. Lengths(header, envelope), .. new byte[left]]);
+        var packed = new PackedJobs((byte[])[.. Lengths(header, envelope), .. new byte[left]]);
 
         packed.Invoking(p => p.NextJob(out _, out _)).Should().Throw<FormatException>().WithMessage($"*a job of {header} + {envelope} bytes where {left} were left*");
     }
@@ -67,7 +67,7 @@ public sealed class PackedValuesTests
     [Fact]
     public void End_BytesLeftOver_IsAFormatExceptionSayingHowMany()
     {
-        var packed = new PackedValues((byte[])[.. Pack(("h", "e")), .. "abc"u8.ToArray()]);
+        var packed = new PackedJobs((byte[])[.. Pack(("h", "e")), .. "abc"u8.ToArray()]);
         packed.NextJob(out _, out _);
 
         packed.Invoking(p => p.End(1)).Should().Throw<FormatException>().WithMessage("*3 bytes (\"abc\") after the end of its job 1*");
@@ -76,12 +76,12 @@ public sealed class PackedValuesTests
     [Theory]
     [InlineData(2, 3, "2 jobs where the reply said 3")]
     [InlineData(3, 3, "more values than its 3 jobs needed")]
-    public void TooFew_SaysWhatWasFound(int read, int count, string expected)
+    public void CountMismatch_SaysWhatWasFound(int read, int count, string expected)
     {
-        PackedValues.TooFew(count, read).Message.Should().Contain(expected);
+        PackedJobs.CountMismatch(count, read).Message.Should().Contain(expected);
     }
 
-    private static (string Header, string Envelope) Read(ref PackedValues packed)
+    private static (string Header, string Envelope) Read(ref PackedJobs packed)
     {
         packed.NextJob(out ReadOnlyMemory<byte> header, out ReadOnlyMemory<byte> envelope);
         return (Encoding.UTF8.GetString(header.Span), Encoding.UTF8.GetString(envelope.Span));
