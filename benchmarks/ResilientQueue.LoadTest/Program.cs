@@ -40,8 +40,8 @@ try
 {
     if (options.Json)
     {
-        await runner.WarmUpAsync(options.Consumers[0], options.Concurrency[0], options.Warmup, timeout.Token);
-        ScenarioResult result = await runner.RunAsync(options.Scenarios[0], options.Consumers[0], options.Concurrency[0], options.Jobs, timeout.Token);
+        long warmed = await runner.WarmUpAsync(options.Consumers[0], options.Concurrency[0], options.Warmup, timeout.Token);
+        ScenarioResult result = await runner.RunAsync(options.Scenarios[0], options.Consumers[0], options.Concurrency[0], options.Jobs, timeout.Token) with { WarmupJobs = warmed };
         Console.WriteLine(Report.Json(result));
         return 0;
     }
@@ -53,8 +53,8 @@ try
         {
             foreach (ConsumerKind consumer in options.Consumers)
             {
-                await runner.WarmUpAsync(consumer, concurrency, options.Warmup, timeout.Token);
-                ScenarioResult r = await runner.RunAsync(scenario, consumer, concurrency, options.Jobs, timeout.Token);
+                long warmed = await runner.WarmUpAsync(consumer, concurrency, options.Warmup, timeout.Token);
+                ScenarioResult r = await runner.RunAsync(scenario, consumer, concurrency, options.Jobs, timeout.Token) with { WarmupJobs = warmed };
                 results.Add(r);
                 Console.WriteLine(Report.Json(r));
             }
@@ -73,7 +73,7 @@ try
 
     header.AppendLine(CultureInfo.InvariantCulture, $"- date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; redis-server {version} on loopback, no persistence");
     header.AppendLine(options.Warmup > 0
-        ? string.Create(CultureInfo.InvariantCulture, $"- warm: before each measured run, {options.Warmup:N0} pre-queued jobs ran through the same consumer in the same process (not measured; the server is flushed after them)")
+        ? string.Create(CultureInfo.InvariantCulture, $"- warm: before each measured run, rounds of {options.Warmup:N0} pre-queued jobs ran through the same consumer in the same process (not measured; the server is flushed after them) until a round after the first spent under {ScenarioRunner.SettledJitShare:P0} of its time in the JIT (at most {ScenarioRunner.MaxSettleRounds} more rounds); each row's `jit ms` is the JIT time inside its measured run")
         : "- cold: each run is the process's first (no warm-up; JIT and tiered compilation happen during the run)");
     header.AppendLine(CultureInfo.InvariantCulture, $"- jobs per run: {options.Jobs:N0}; payload: {Payload.StandardBytes.Length} bytes of JSON; handler: no-op; one shared ConnectionMultiplexer (StackExchange.Redis {RedisTestSettings.ClientPackageVersion})");
     header.AppendLine("- hosted: a generic host, `AddResilientQueue().UseRedisLists()` (streams: `UseRedisStreams(o => o.Group = g)`) on the shared multiplexer, `AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = C)`, OpenTelemetry SDK recording the `ResilientQueue` meter and activity source into counting exporters");

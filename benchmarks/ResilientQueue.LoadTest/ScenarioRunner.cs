@@ -24,7 +24,9 @@ internal sealed record ScenarioResult(
     double? MaxMs,
     string CommandBreakdown,
     Backend Backend = Backend.Lists,
-    int Groups = 1);
+    int Groups = 1,
+    double JitMilliseconds = 0,
+    long WarmupJobs = 0);
 
 /// <summary>
 /// Runs one scenario with one consumer (on streams, one per consumer group) on a flushed server and measures it. With
@@ -35,16 +37,46 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
     /// <summary>Latency samples: one job every 2 ms.</summary>
     public const int LatencySamples = 2000;
 
+    /// <summary>The most extra warm-up rounds while the JIT is still tiering up.</summary>
+    public const int MaxSettleRounds = 10;
+
+    /// <summary>A warm-up round whose JIT time is under this share of its wall time counts as settled.</summary>
+    public const double SettledJitShare = 0.05;
+
     /// <summary>
     /// Runs <paramref name="jobs"/> pre-queued jobs through the consumer and throws the figures away: the code paths are
-    /// jitted and tiered up as in a worker that has been running for a while. The next run flushes the server.
+    /// jitted and tiered up as in a worker that has been running for a while. Then runs further rounds of the same size
+    /// (at most <see cref="MaxSettleRounds"/>) while the runtime is still compiling: a round is settled when the JIT took
+    /// under <see cref="SettledJitShare"/> of its time (<see cref="System.Runtime.JitInfo"/>, every thread). A fixed count
+    /// is not enough on a busy 2-core machine: the background tier-1 compiler competes with the worker and redis-server for
+    /// the cores, and after 150,000 jobs the hosted worker's per-job methods were still instrumented tier-0 code, so a
+    /// 100,000-job measured run spent most of its time in code that is replaced a second later. The next run flushes the
+    /// server.
     /// </summary>
-    public async Task WarmUpAsync(ConsumerKind kind, int concurrency, int jobs, CancellationToken cancellationToken)
+    /// <returns>The jobs run to warm up.</returns>
+    public async Task<long> WarmUpAsync(ConsumerKind kind, int concurrency, int jobs, CancellationToken cancellationToken)
     {
-        if (jobs > 0)
+        if (jobs <= 0)
         {
-            _ = await RunAsync(Scenario.Prequeued, kind, concurrency, jobs, cancellationToken).ConfigureAwait(false);
+            return 0;
         }
+
+        long ran = 0;
+        for (int round = 0; round <= MaxSettleRounds; round++)
+        {
+            TimeSpan jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+            long began = Stopwatch.GetTimestamp();
+            _ = await RunAsync(Scenario.Prequeued, kind, concurrency, jobs, cancellationToken).ConfigureAwait(false);
+            ran += jobs;
+            Console.Error.WriteLine($"warm-up round {round}: jit {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds:F0} ms of {Stopwatch.GetElapsedTime(began).TotalMilliseconds:F0} ms, methods {System.Runtime.JitInfo.GetCompiledMethodCount()}");
+            double share = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore) / Stopwatch.GetElapsedTime(began);
+            if (round > 0 && share < SettledJitShare)
+            {
+                break; // the first round always compiles a lot; a later quiet one means tiering is done
+            }
+        }
+
+        return ran;
     }
 
     public async Task<ScenarioResult> RunAsync(Scenario scenario, ConsumerKind kind, int concurrency, int jobs, CancellationToken cancellationToken)
@@ -69,6 +101,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
             ? (IConsumerUnderTest)new HostedConsumer(redis, queue, concurrency, probe, backend, group)
             : new RawConsumer(redis, queue, concurrency, target, scenario == Scenario.Latency ? probe : null, backend, group)));
         ClientStats clientStart = ClientStats.Read();
+        TimeSpan jitStart = System.Runtime.JitInfo.GetCompilationTime();
         long timer = Stopwatch.GetTimestamp();
         await consumer.StartAsync(cancellationToken).ConfigureAwait(false);
         if (scenario == Scenario.Steady)
@@ -89,6 +122,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
         await consumer.WaitForAllAsync(cancellationToken).ConfigureAwait(false);
         double seconds = Stopwatch.GetElapsedTime(timer).TotalSeconds;
         ClientStats client = ClientStats.Read() - clientStart;
+        double jitMilliseconds = (System.Runtime.JitInfo.GetCompilationTime() - jitStart).TotalMilliseconds;
         RedisStats life = await RedisStats.ReadAsync(server).ConfigureAwait(false) - start;
         (double p50, double p99, double max) = probe.Percentiles();
         bool latency = scenario == Scenario.Latency;
@@ -96,7 +130,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
             scenario, kind, concurrency, target, target / seconds, enqueueRate, memoryPerJob,
             life.Commands / (double)target, life.CpuSeconds * 1e6 / target,
             client.Cpu.TotalMicroseconds / target, client.AllocatedBytes / (double)target,
-            latency ? p50 : null, latency ? p99 : null, latency ? max : null, life.Breakdown(target), backend.Kind, backend.Groups);
+            latency ? p50 : null, latency ? p99 : null, latency ? max : null, life.Breakdown(target), backend.Kind, backend.Groups, jitMilliseconds);
     }
 
     private static async Task BulkEnqueueAsync(IJobProducer queue, int jobs, int batch, int inFlight, CancellationToken cancellationToken)

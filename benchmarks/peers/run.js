@@ -89,6 +89,8 @@ function runOne(library, scenario, concurrency, o) {
     clientCpuMicrosecondsPerJob: r.clientCpuMicrosecondsPerJob,
     allocatedBytesPerJob: r.allocatedBytesPerJob ?? null,
     p50Ms: r.p50Ms ?? null, p99Ms: r.p99Ms ?? null, maxMs: r.maxMs ?? null,
+    // .NET: warm-up rounds run until the JIT settles (the load test's warmupJobs), and the JIT time inside the run.
+    warmupJobs: r.warmupJobs ?? o.warmup, jitMilliseconds: r.jitMilliseconds ?? null,
   };
 }
 
@@ -102,8 +104,8 @@ const ratio = (x, base) => (x === null || !base ? '–' : `${(x / base).toFixed(
 
 function table(runs, o) {
   const lines = [
-    '| scenario | library | jobs/s (median) | jobs/s min–max | jobs/s × BullMQ | Redis commands/job | Redis CPU µs/job | Redis CPU × BullMQ | client CPU µs/job | allocated B/job | pickup p50 / p99 / max |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | library | jobs/s (median) | jobs/s min–max | jobs/s × BullMQ | Redis commands/job | Redis CPU µs/job | Redis CPU × BullMQ | client CPU µs/job | allocated B/job | pickup p50 / p99 / max | warm-up jobs | JIT ms in run |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const key of o.scenarios) {
     const [scenario, c] = key.split(':');
@@ -119,16 +121,17 @@ function table(runs, o) {
         clientCpu: median(rs.map((r) => r.clientCpuMicrosecondsPerJob)),
         allocated: median(rs.map((r) => r.allocatedBytesPerJob)),
         p50: median(rs.map((r) => r.p50Ms)), p99: median(rs.map((r) => r.p99Ms)), maxMs: median(rs.map((r) => r.maxMs)),
+        warmupJobs: median(rs.map((r) => r.warmupJobs)), jit: median(rs.map((r) => r.jitMilliseconds)),
       };
     }
     const base = med.bullmq;
     const title = scenario === 'latency' ? `idle pickup, C=${c}` : scenario === 'steady' ? `steady, C=${c}` : `pre-queued, C=${c}`;
     for (const lib of LIBRARIES) {
       const m = med[lib];
-      if (!m) { lines.push(`| ${title} | ${LABELS[lib]} | failed | | | | | | | | |`); continue; }
+      if (!m) { lines.push(`| ${title} | ${LABELS[lib]} | failed | | | | | | | | | | |`); continue; }
       const latency = scenario === 'latency' ? `${fmt(m.p50, 2)} / ${fmt(m.p99, 2)} / ${fmt(m.maxMs, 2)} ms` : '';
       const rate = scenario === 'latency' ? '–' : fmt(m.jobsPerSecond);
-      lines.push(`| ${title} | ${LABELS[lib]}${m.n < o.reps ? ` (${m.n} of ${o.reps} runs)` : ''} | ${rate} | ${scenario === 'latency' ? '–' : `${fmt(m.min)}–${fmt(m.max)}`} | ${scenario === 'latency' ? '–' : ratio(m.jobsPerSecond, base && base.jobsPerSecond)} | ${fmt(m.commandsPerJob, 2)} | ${fmt(m.redisCpu, 1)} | ${ratio(m.redisCpu, base && base.redisCpu)} | ${fmt(m.clientCpu, 1)} | ${fmt(m.allocated)} | ${latency} |`);
+      lines.push(`| ${title} | ${LABELS[lib]}${m.n < o.reps ? ` (${m.n} of ${o.reps} runs)` : ''} | ${rate} | ${scenario === 'latency' ? '–' : `${fmt(m.min)}–${fmt(m.max)}`} | ${scenario === 'latency' ? '–' : ratio(m.jobsPerSecond, base && base.jobsPerSecond)} | ${fmt(m.commandsPerJob, 2)} | ${fmt(m.redisCpu, 1)} | ${ratio(m.redisCpu, base && base.redisCpu)} | ${fmt(m.clientCpu, 1)} | ${fmt(m.allocated)} | ${latency} | ${fmt(m.warmupJobs)} | ${fmt(m.jit)} |`);
     }
   }
   return lines.join('\n');
@@ -160,7 +163,7 @@ function main() {
     `- date: ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC; ResilientQueue commit ${o.commit}; machine: ${require('node:os').cpus().length} cores; node ${process.version}; redis-server ${version} on loopback, no persistence, one server for every run (FLUSHALL between runs)`,
     `- ${fmt(o.jobs)} jobs per run (idle pickup: 2,000 jobs, one every 2 ms); payload: the same ~107 bytes of JSON; no-op handler; completed jobs removed (BullMQ removeOnComplete/removeOnFail, bee-queue removeOnSuccess/removeOnFailure, ResilientQueue removes on ack)`,
     o.warmup > 0
-      ? `- warm: before each measured run, ${fmt(o.warmup)} pre-queued jobs ran through the same library, worker and concurrency in the same process (not measured), as in a worker that has been running for a while; the Redis figures then come from the process itself, over its measured phase only (the same INFO fields)`
+      ? `- warm: before each measured run, ${fmt(o.warmup)} pre-queued jobs ran through the same library, worker and concurrency in the same process (not measured), as in a worker that has been running for a while; the Redis figures then come from the process itself, over its measured phase only (the same INFO fields). The .NET processes then run more rounds of ${fmt(o.warmup)} while the runtime is still tiering up (until a round after the first spends under 5 % of its time in the JIT, at most 10 more; medians in the last two columns): on 2 cores the background tier-1 compiler competes with the worker and redis-server, and after 150,000 jobs the hosted worker's per-job methods were still instrumented tier-0 code. V8 has no such lag here: BullMQ at C=100 ran 19,465 jobs/s after 150,000 warm-up jobs and 20,387 after 600,000 (one run each, within its spread), so node keeps the fixed count`
       : '- cold: each run is its process\'s first (JIT, tiered compilation and V8 optimisation happen during the run)',
     `- ${o.reps} reps, every scenario runs each library in turn (order rotated per rep); medians; ratios to BullMQ: jobs/s (higher is better) and Redis CPU/job (lower is better)`,
     '- pre-queued: bulk add in chunks of 1,000 (4 in flight), then start the worker; jobs/s = jobs / (worker start to last ack). steady: a producer adds batches of 100 (8 in flight) while the worker runs; jobs/s = jobs / (first add to last ack). The last ack: the handler ran every job, then the queue was polled until nothing was waiting or active',
