@@ -50,7 +50,7 @@ internal sealed class HostedConsumer : IConsumerUnderTest
     private readonly LoadProbe _probe;
     private readonly Backends.JobQueueBase _status;
 
-    public HostedConsumer(IConnectionMultiplexer redis, string queue, int concurrency, LoadProbe probe, LoadBackend backend, int group)
+    public HostedConsumer(IConnectionMultiplexer redis, string queue, int concurrency, LoadProbe probe, LoadBackend backend, int group, double? traceSample = 1.0)
     {
         _probe = probe;
         _status = backend.Consumer(redis, queue, group);
@@ -62,9 +62,19 @@ internal sealed class HostedConsumer : IConsumerUnderTest
         backend.Use(builder.Services.AddResilientQueue(), group)
             .ConfigureQueue(queue, q => q.Capacity = 10_000_000)
             .AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = concurrency);
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(m => m.AddMeter(ResilientQueueTelemetry.Name).AddReader(new PeriodicExportingMetricReader(new CountingMetricExporter(), 1000)))
-            .WithTracing(t => t.AddSource(ResilientQueueTelemetry.Name).AddProcessor(new OpenTelemetry.BatchActivityExportProcessor(new CountingActivityExporter())));
+        OpenTelemetry.OpenTelemetryBuilder telemetry = builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter(ResilientQueueTelemetry.Name).AddReader(new PeriodicExportingMetricReader(new CountingMetricExporter(), 1000)));
+        if (traceSample is { } ratio)
+        {
+            telemetry.WithTracing(t =>
+            {
+                t.AddSource(ResilientQueueTelemetry.Name).AddProcessor(new OpenTelemetry.BatchActivityExportProcessor(new CountingActivityExporter()));
+                if (ratio < 1)
+                {
+                    t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)));
+                }
+            });
+        }
         _host = builder.Build();
     }
 

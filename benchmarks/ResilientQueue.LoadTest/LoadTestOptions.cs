@@ -31,16 +31,20 @@ internal sealed record LoadTestOptions(
     int TimeLimitSeconds,
     Backend Backend = Backend.Lists,
     int Groups = 1,
-    int Warmup = 0)
+    int Warmup = 0,
+    double? TraceSample = 1.0)
 {
     public const string Usage =
         "Usage: ResilientQueue.LoadTest [--jobs 100000] [--concurrency 1,10,100] [--scenario all|prequeued|steady|latency]\n" +
         "       [--consumer all|hosted|raw] [--redis 127.0.0.1:PORT] [--output FILE.md] [--json] [--time-limit SECONDS]\n" +
-        "       [--backend lists|streams] [--groups N] [--warmup JOBS]\n" +
+        "       [--backend lists|streams] [--groups N] [--warmup JOBS] [--trace-sample 1|RATIO|none]\n" +
         "--json runs one scenario (one --scenario, one --concurrency, one --consumer) and prints one JSON line.\n" +
         "--groups (streams only, 1-10): consumer groups reading the stream, each with its own consumer; every job is consumed once per group.\n" +
         "--warmup runs that many pre-queued jobs through the same consumer in the same process before each measured run\n" +
-        "(not measured), as a long-running worker is warm; 0 (the default) measures a cold process.";
+        "(not measured), as a long-running worker is warm; 0 (the default) measures a cold process.\n" +
+        "--trace-sample: the hosted worker's OpenTelemetry trace sampler: 1 (the default) records every job's span, a ratio\n" +
+        "below 1 records that share (TraceIdRatioBasedSampler; the others are created only to propagate), none registers\n" +
+        "no tracing (metrics stay on).";
 
     public static LoadTestOptions Parse(string[] args)
     {
@@ -74,6 +78,7 @@ internal sealed record LoadTestOptions(
                 "--backend" => o with { Backend = Enum.TryParse(value, ignoreCase: true, out Backend b) && Enum.IsDefined(b) ? b : throw new ArgumentException($"--backend is lists or streams, not '{value}'.") },
                 "--groups" => o with { Groups = Int(value, 1, 10, "--groups") },
                 "--warmup" => o with { Warmup = Int(value, 0, 1_000_000, "--warmup") },
+                "--trace-sample" => o with { TraceSample = value == "none" ? null : Ratio(value, "--trace-sample") },
                 _ => throw new ArgumentException($"Unknown option {args[i]}.\n{Usage}"),
             };
             i++;
@@ -111,6 +116,11 @@ internal sealed record LoadTestOptions(
             throw new ArgumentException($"The load test only targets loopback servers; '{host}' is not one.");
         }
     }
+
+    private static double Ratio(string text, string name) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r >= 0 && r <= 1
+            ? r
+            : throw new ArgumentException($"{name} is a ratio from 0 to 1 or none, not '{text}'.");
 
     private static int Int(string text, int min, int max, string name) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max

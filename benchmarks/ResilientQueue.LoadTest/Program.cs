@@ -35,7 +35,7 @@ LoadTestOptions.RequireLoopback(endpoint);
 
 using ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(endpoint + ",allowAdmin=true,abortConnect=false,syncTimeout=30000");
 IServer server = redis.GetServers()[0];
-var runner = new ScenarioRunner(redis, server, new LoadBackend(options.Backend, options.Groups));
+var runner = new ScenarioRunner(redis, server, new LoadBackend(options.Backend, options.Groups), options.TraceSample);
 try
 {
     if (options.Json)
@@ -77,6 +77,12 @@ try
         : "- cold: each run is the process's first (no warm-up; JIT and tiered compilation happen during the run)");
     header.AppendLine(CultureInfo.InvariantCulture, $"- jobs per run: {options.Jobs:N0}; payload: {Payload.StandardBytes.Length} bytes of JSON; handler: no-op; one shared ConnectionMultiplexer (StackExchange.Redis {RedisTestSettings.ClientPackageVersion})");
     header.AppendLine("- hosted: a generic host, `AddResilientQueue().UseRedisLists()` (streams: `UseRedisStreams(o => o.Group = g)`) on the shared multiplexer, `AddHandler<NoOpHandler, Payload>(queue, w => w.Concurrency = C)`, OpenTelemetry SDK recording the `ResilientQueue` meter and activity source into counting exporters");
+    header.AppendLine(options.TraceSample switch
+    {
+        null => "- tracing: none registered (`--trace-sample none`; metrics on)",
+        1.0 => "- tracing: every job's span recorded (the SDK's default sampler)",
+        double ratio => string.Create(CultureInfo.InvariantCulture, $"- tracing: `ParentBasedSampler(TraceIdRatioBasedSampler({ratio}))`: that share of jobs' spans recorded, the others created only to propagate"),
+    });
     header.AppendLine("- raw: the hand-written LoadConsumer on the backend (batch fetch into a buffer of max(2 x C, 64), C handler loops, batched acks): the backend's ceiling");
     header.AppendLine("- commands/job and Redis CPU/job: deltas of `INFO commandstats` (every call, including those scripts run) and `INFO cpu` (main thread, sys + user) over the jobs' whole life (enqueue + consume); client CPU/job (Process.TotalProcessorTime) and allocated B/job (GC.GetTotalAllocatedBytes) over the consuming window");
     header.AppendLine();

@@ -32,7 +32,7 @@ internal sealed record ScenarioResult(
 /// Runs one scenario with one consumer (on streams, one per consumer group) on a flushed server and measures it. With
 /// several groups every job is consumed once by each; jobs/s counts jobs enqueued, each done by every group.
 /// </summary>
-internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer server, LoadBackend backend)
+internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer server, LoadBackend backend, double? traceSample = 1.0)
 {
     /// <summary>Latency samples: one job every 2 ms.</summary>
     public const int LatencySamples = 2000;
@@ -98,7 +98,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
         }
 
         await using var consumer = new ConsumerSet(Enumerable.Range(0, backend.Groups).Select(group => kind == ConsumerKind.Hosted
-            ? (IConsumerUnderTest)new HostedConsumer(redis, queue, concurrency, probe, backend, group)
+            ? (IConsumerUnderTest)new HostedConsumer(redis, queue, concurrency, probe, backend, group, traceSample)
             : new RawConsumer(redis, queue, concurrency, target, scenario == Scenario.Latency ? probe : null, backend, group)));
         ClientStats clientStart = ClientStats.Read();
         TimeSpan jitStart = System.Runtime.JitInfo.GetCompilationTime();
