@@ -84,7 +84,7 @@ try
         double ratio => string.Create(CultureInfo.InvariantCulture, $"- tracing: `ParentBasedSampler(TraceIdRatioBasedSampler({ratio}))`: that share of jobs' spans recorded, the others created only to propagate"),
     });
     header.AppendLine("- raw: the hand-written LoadConsumer on the backend (batch fetch into a buffer of max(2 x C, 64), C handler loops, batched acks): the backend's ceiling");
-    header.AppendLine("- commands/job and Redis CPU/job: deltas of `INFO commandstats` (every call, including those scripts run) and `INFO cpu` (main thread, sys + user) over the jobs' whole life (enqueue + consume); client CPU/job (Process.TotalProcessorTime) and allocated B/job (GC.GetTotalAllocatedBytes) over the consuming window");
+    header.AppendLine("- commands/job and Redis CPU/job: deltas of `INFO commandstats` (every call, including those scripts run) and `INFO cpu` (main thread, sys + user) over the jobs' whole life (enqueue + consume); client CPU/job (Process.TotalProcessorTime) and allocated B/job (GC.GetTotalAllocatedBytes; \"–\" when the count was not monotonic in the run, a .NET 10 server GC bug with DATAS, dotnet/runtime#131069) over the consuming window");
     header.AppendLine();
     string report = Report.Markdown(results, header.ToString());
     Console.WriteLine();

@@ -18,7 +18,7 @@ internal sealed record ScenarioResult(
     double CommandsPerJob,
     double RedisCpuMicrosecondsPerJob,
     double ClientCpuMicrosecondsPerJob,
-    double AllocatedBytesPerJob,
+    double? AllocatedBytesPerJob,
     double? P50Ms,
     double? P99Ms,
     double? MaxMs,
@@ -101,6 +101,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
             ? (IConsumerUnderTest)new HostedConsumer(redis, queue, concurrency, probe, backend, group, traceSample)
             : new RawConsumer(redis, queue, concurrency, target, scenario == Scenario.Latency ? probe : null, backend, group)));
         ClientStats clientStart = ClientStats.Read();
+        await using var allocations = new AllocationWatch();
         TimeSpan jitStart = System.Runtime.JitInfo.GetCompilationTime();
         long timer = Stopwatch.GetTimestamp();
         await consumer.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -122,6 +123,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
         await consumer.WaitForAllAsync(cancellationToken).ConfigureAwait(false);
         double seconds = Stopwatch.GetElapsedTime(timer).TotalSeconds;
         ClientStats client = ClientStats.Read() - clientStart;
+        long? allocated = await allocations.StopAsync().ConfigureAwait(false);
         double jitMilliseconds = (System.Runtime.JitInfo.GetCompilationTime() - jitStart).TotalMilliseconds;
         RedisStats life = await RedisStats.ReadAsync(server).ConfigureAwait(false) - start;
         (double p50, double p99, double max) = probe.Percentiles();
@@ -129,7 +131,7 @@ internal sealed class ScenarioRunner(IConnectionMultiplexer redis, IServer serve
         return new ScenarioResult(
             scenario, kind, concurrency, target, target / seconds, enqueueRate, memoryPerJob,
             life.Commands / (double)target, life.CpuSeconds * 1e6 / target,
-            client.Cpu.TotalMicroseconds / target, client.AllocatedBytes / (double)target,
+            client.Cpu.TotalMicroseconds / target, allocated / (double)target,
             latency ? p50 : null, latency ? p99 : null, latency ? max : null, life.Breakdown(target), backend.Kind, backend.Groups, jitMilliseconds);
     }
 
