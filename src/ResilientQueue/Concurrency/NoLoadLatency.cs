@@ -23,8 +23,8 @@ namespace ResilientQueue.Concurrency;
 /// probe cuts the limit to it in one step, or the downstream itself became slower, and the probe measures that); when the
 /// limit has halved since the last probe and windows still queue (cutting the limit did not cut the latency: the
 /// downstream itself became slower, by less than twice); when a window is more than 15 % faster (the downstream became faster; at most once a tenth of the interval); and after a
-/// tenth of the interval when a probe moved the value by more than 20 % (confirming a real change, or undoing a probe
-/// that a hiccup slowed). Not thread-safe: the limiter calls it under its lock.
+/// tenth of the interval after the first probe (it ran while the client warmed up) and when a probe moved the value by
+/// more than 20 % (confirming a real change, or undoing a probe that a hiccup slowed). Not thread-safe: the limiter calls it under its lock.
 /// </para>
 /// </remarks>
 internal sealed class NoLoadLatency(int probeInterval, int minLimit)
@@ -157,7 +157,10 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
             return Restart(Math.Max(minLimit, _probeLimit / 2), now);
         }
 
-        bool moved = _seconds > 0 && (average > Moved * _seconds || _seconds > Moved * average);
+        // The first probe runs while the client warms up (JIT, new connections), which adds to every call's latency: an
+        // estimate several per cent high lets the limit sit as far above C until the next probe. Confirm it soon, as
+        // a probe that moved the value.
+        bool moved = _seconds <= 0 || average > Moved * _seconds || _seconds > Moved * average;
         _seconds = average;
         _windowsSinceProbe = 0;
         _queuedWindows = 0;
