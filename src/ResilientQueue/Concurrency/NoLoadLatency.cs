@@ -157,14 +157,14 @@ internal sealed class NoLoadLatency(int probeInterval, int minLimit)
             return Restart(Math.Max(minLimit, _probeLimit / 2), now);
         }
 
-        // The first probe runs while the client warms up (JIT, new connections), which adds to every call's latency: an
-        // estimate several per cent high lets the limit sit as far above C until the next probe. Confirm it soon, as
-        // a probe that moved the value.
-        bool moved = _seconds <= 0 || average > Moved * _seconds || _seconds > Moved * average;
+        // Confirmed soon: a value that moved, and the first one (it was measured while the client warmed up, JIT and new
+        // connections, which add to every call's latency: an estimate several per cent high lets the limit sit as far
+        // above C until the next probe).
+        bool confirmSoon = _seconds <= 0 || average > Moved * _seconds || _seconds > Moved * average;
         _seconds = average;
         _windowsSinceProbe = 0;
         _queuedWindows = 0;
-        _probeDue = moved ? Math.Max(1, probeInterval / 10) : probeInterval;
+        _probeDue = confirmSoon ? Math.Max(1, probeInterval / 10) : probeInterval;
         _probing = false;
         _settling = true;
 
